@@ -1,0 +1,42 @@
+# ktimers — top-level build. `make setup` installs everything; `make demo` is the main job;
+# `make test` runs every test. Builds are cached under build/ and .venv/ (both ignored).
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+BOARD ?= mps2-an385
+
+.PHONY: setup deps venv src unix firmware test demo clean fmt
+
+setup: deps venv unix firmware
+
+deps:
+	$(MAKE) -C firmware deps
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[dev]'
+	touch $@
+
+src:
+	$(MAKE) -C firmware src
+
+unix:
+	$(MAKE) -C firmware unix
+
+firmware:
+	$(MAKE) -C firmware firmware FREEZE=$(FREEZE)
+
+test: setup
+	$(VPY) -m pytest tests -q
+
+demo: setup
+	$(VENV)/bin/ktimers demo --board $(BOARD)
+
+fmt:
+	$(VENV)/bin/ruff format host tests
+	$(VENV)/bin/ruff check --fix host tests
+
+clean:
+	rm -rf build/unix build/mps2-an385/firmware.elf

@@ -1,0 +1,329 @@
+"""ktimers.core -- clocksource, clock event device, periodic tick and softirqs.
+
+The Blackfin shape: one free-running counter is the clocksource, one timer
+peripheral gives the periodic tick, another is the one-shot clock event device.
+A backend (ktimers.backends.*) owns the three pieces of hardware; this module
+turns them into kernel time:
+
+    counter (raw, wraps at CS_MASK+1)  --cs_update()-->  cycles since boot (64-bit)
+    cycles * 10**9 // CS_HZ                          ->  ktime_get() ns, monotonic
+    tick IRQ: _tick_pending += 1                     ->  TIMER_SOFTIRQ folds it into jiffies_64
+    clock event IRQ (hrtimer_interrupt)              ->  HRTIMER_SOFTIRQ or hard dispatch
+
+Worked example (sim backend, CS_MASK = 2**24-1, 1 MHz counter):
+
+    raw read     last raw    delta = (raw-last) & mask   cycles      ktime ns
+    16777000     0           16777000                    16777000    16777000000
+    200          16777000    416  (wrapped)              16777416    16777416000
+    16777100     200         16776900                    33554316    33554316000
+
+The counter must be read at least once per half period; the tick guarantees it
+(TIMER_SOFTIRQ runs at least once a second, see _tick_irq's budget).
+
+Contexts.  hard IRQ: _tick_irq, _ce_irq (hrtimer.py) -- small ints only, no
+allocation.  softirq: run_softirq(), entered through micropython.schedule (one
+pending flag, so the schedule queue holds at most one entry of ours; a full
+queue is retried on the next tick, and ticks counted in the IRQ are never lost).
+task: everything else.
+
+Usage:
+    import ktimers.core as core
+    core.init("sim", hz=1000)   # normally done by `import ktimers`
+    core.ktime_get(); core.jiffies()
+"""
+
+import sys
+import micropython
+from micropython import const
+from . import jiffies as _jf
+
+_TIMER_SOFTIRQ = const(1)
+_HRTIMER_SOFTIRQ = const(2)
+_NSEC_PER_SEC = const(1_000_000_000)
+
+hw = None  # the ClockHw of the running backend
+HZ = 250
+CS_HZ = 1
+CS_MASK = 1
+_HALF = 0
+NS_PER_CYC = 0  # exact ns per counter cycle, or 0
+_raw0 = 0  # raw counter at init (cycles 0)
+_cs_last = 0  # raw counter at the last cs_update()
+_cycles = 0  # cycles since init, unbounded (heap int on 32-bit boards: task/softirq only)
+
+_jiffies_64 = 0
+_tick_pending = 0  # ticks counted in hard IRQ, not yet in _jiffies_64 (small int)
+_tick_budget = 0  # ticks until TIMER_SOFTIRQ is needed (small int, set in softirq/task)
+_last_tick_raw = 0  # raw counter at the last tick IRQ
+_pending = 0  # raised softirq vectors
+_armed = False  # our entry is in micropython.schedule's queue
+_direct = False  # backend runs softirqs itself (sim): no micropython.schedule
+_hardirq = 0  # > 0 while in hard IRQ context
+_softirq = 0  # > 0 while running softirqs
+_dropped_raises = 0  # schedule queue full events (retried later)
+_timer_mod = None  # ktimers.timer, set by init
+_hrtimer_mod = None  # ktimers.hrtimer, set by init
+
+
+def _load_backend(name):
+    if name == "unix":
+        from .backends import unix as m
+    elif name == "sim":
+        from .backends import sim as m
+    elif name == "mps2":
+        from .backends import mps2 as m
+    elif name == "rp2":
+        from .backends import rp2 as m
+    elif name == "esp32":
+        from .backends import esp32 as m
+    elif name == "pyb":
+        from .backends import pyb as m
+    elif name == "machine":
+        from .backends import machine as m
+    else:
+        raise ValueError("init: unknown backend %r" % (name,))
+    return m.ClockHw
+
+
+def _board_config():
+    try:
+        import ktimers_board as b
+    except ImportError:
+        return {}
+    return {k: getattr(b, k) for k in dir(b) if k.isupper()}
+
+
+def _autodetect():
+    p = sys.platform
+    if p in ("linux", "darwin"):
+        return "unix"
+    if p == "qemu":
+        return "mps2"
+    if p in ("rp2", "esp32"):
+        return p
+    if p == "pyboard":
+        return "pyb"
+    return "machine"
+
+
+def init(backend=None, hz=None, **cfg):
+    """(Re)start the time subsystem on a backend.  Task context.
+
+    backend: "unix", "sim", "mps2", "rp2", "esp32", "pyb", "machine" or None
+    (board file ktimers_board.py, else autodetect by sys.platform).  hz: tick
+    rate (default: board file, else 250).  Pending timers are dropped.
+    Returns the ClockHw instance."""
+    global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _cs_last, _cycles
+    global _jiffies_64, _tick_pending, _tick_budget, _pending, _armed, _direct
+    global _timer_mod, _hrtimer_mod
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError("init: backend must be str or None")
+    if hz is not None and (not isinstance(hz, int) or isinstance(hz, bool) or not 1 <= hz <= 10000):
+        raise ValueError("init: hz must be an int in 1..10000, got %r" % (hz,))
+    deinit()
+    conf = _board_config()
+    conf.update(cfg)
+    name = backend or conf.get("BACKEND") or _autodetect()
+    hz = hz or conf.get("HZ") or 250
+    conf["HZ"] = hz
+    cls = _load_backend(name)
+    h = cls(**conf)
+    tm = sys.modules["ktimers.timer"]  # not `from . import`: the package
+    hm = sys.modules["ktimers.hrtimer"]  # rebinds these names to the classes
+    _timer_mod, _hrtimer_mod = tm, hm
+    HZ = hz
+    _jf._set_hz(hz)
+    CS_HZ, CS_MASK = h.CS_HZ, h.CS_MASK
+    _HALF = (CS_MASK + 1) >> 1
+    NS_PER_CYC = h.CS_NS_PER_CYC
+    _direct = getattr(h, "DIRECT", False)
+    _jiffies_64 = _jf.INITIAL_JIFFIES
+    _tick_pending = 0
+    _tick_budget = 1
+    _pending = 0
+    _armed = False
+    _cycles = 0
+    _raw0 = _cs_last = h.cs_read()
+    hw = h
+    tm._reset(_jiffies_64 & 0xFFFFFFFF)
+    hm._reset()
+    if hasattr(micropython, "alloc_emergency_exception_buf"):
+        micropython.alloc_emergency_exception_buf(128)
+    h.tick_start(hz, _tick_irq)
+    return h
+
+
+def deinit():
+    """Stop tick and clock event; drop pending timers.  Task context."""
+    global hw
+    if hw is not None:
+        h, hw = hw, None
+        h.tick_stop()
+        h.ce_stop()
+        h.deinit()
+
+
+# --- clocksource ----------------------------------------------------------
+
+
+def cs_update():
+    """Fold the counter into the 64-bit cycle count; return cycles since init.
+    Task or softirq context (allocates on 32-bit boards)."""
+    global _cs_last, _cycles
+    raw = hw.cs_read()
+    _cycles += (raw - _cs_last) & CS_MASK
+    _cs_last = raw
+    return _cycles
+
+
+def cycles_to_ns(c):
+    """Cycles -> ns, rounded down.  Task/softirq context."""
+    if NS_PER_CYC:
+        return c * NS_PER_CYC
+    return c * _NSEC_PER_SEC // CS_HZ
+
+
+def ns_to_cycles_up(ns):
+    """ns -> cycles, rounded up (so an expiry is never early).  Task/softirq."""
+    if NS_PER_CYC:
+        return -(-ns // NS_PER_CYC)
+    return -(-ns * CS_HZ // _NSEC_PER_SEC)
+
+
+def ns_to_raw(ns):
+    """Monotonic ns -> raw counter value at that instant, rounded up."""
+    return (ns_to_cycles_up(ns) + _raw0) & CS_MASK
+
+
+def ktime_get():
+    """Monotonic time in ns since init (ktime_t).  Task or softirq context;
+    never from hard IRQ on 32-bit boards (the result is a heap int)."""
+    return cycles_to_ns(cs_update())
+
+
+def raw_diff(a, b):
+    """Signed a - b of two raw counter values.  Any context (small ints)."""
+    d = (a - b) & CS_MASK
+    return d - CS_MASK - 1 if d >= _HALF else d
+
+
+# --- jiffies --------------------------------------------------------------
+
+
+def get_jiffies_64():
+    """jiffies_64 including ticks not yet folded by the softirq.  Task/softirq."""
+    return _jiffies_64 + _tick_pending
+
+
+def jiffies():
+    """32-bit jiffies (unsigned long on a 32-bit kernel): wraps 5 minutes
+    after init (INITIAL_JIFFIES).  Task/softirq context."""
+    return (_jiffies_64 + _tick_pending) & 0xFFFFFFFF
+
+
+def in_hardirq():
+    return _hardirq > 0
+
+
+def in_softirq():
+    return _softirq > 0
+
+
+def in_interrupt():
+    return _hardirq > 0 or _softirq > 0
+
+
+# --- tick and softirqs ------------------------------------------------------
+
+
+def _tick_irq(_):
+    # Hard IRQ (or scheduled on backends without hard IRQs).  Allocates nothing:
+    # small-int counters only.  O(1).
+    global _tick_pending, _tick_budget, _last_tick_raw
+    _last_tick_raw = hw.cs_read()
+    _tick_pending += 1
+    _tick_budget -= 1
+    if _tick_budget <= 0:
+        raise_softirq_irq(_TIMER_SOFTIRQ)
+
+
+def raise_softirq_irq(nr):
+    """Mark softirq `nr` pending and make sure it runs.  Any context; allocates
+    nothing.  A full schedule queue is retried at the next tick."""
+    global _pending, _armed, _tick_budget, _dropped_raises
+    _pending |= nr
+    if _direct or _armed:
+        return
+    try:
+        micropython.schedule(_softirq_entry, 0)
+        _armed = True
+    except RuntimeError:
+        _dropped_raises += 1
+        _tick_budget = 0  # next tick raises again
+
+
+def _softirq_entry(_):
+    global _armed
+    _armed = False
+    run_softirq()
+
+
+def run_softirq():
+    """Run pending softirqs (do_softirq).  Scheduled context; the sim backend
+    calls it directly.  Timer callbacks run from here."""
+    global _pending, _tick_pending, _jiffies_64, _softirq
+    if _softirq or hw is None:
+        return
+    _softirq += 1
+    try:
+        st = hw.irq_save()
+        n = _tick_pending
+        _tick_pending = 0
+        p = _pending
+        _pending = 0
+        hw.irq_restore(st)
+        _jiffies_64 += n
+        cs_update()
+        if p & _HRTIMER_SOFTIRQ:
+            _hrtimer_mod._run_softirq()
+        _timer_mod._run_timers(_jiffies_64 & 0xFFFFFFFF)
+        update_tick_budget()
+    finally:
+        _softirq -= 1
+
+
+def update_tick_budget():
+    """Recompute after the wheel's next expiry changed.  Task/softirq context."""
+    global _tick_budget
+    nxt = _timer_mod._next_delta((_jiffies_64 + _tick_pending) & 0xFFFFFFFF)
+    b = HZ if nxt is None or nxt > HZ else nxt
+    st = hw.irq_save()
+    _tick_budget = b if b > 0 else 0
+    if _tick_budget == 0:
+        raise_softirq_irq(_TIMER_SOFTIRQ)
+    hw.irq_restore(st)
+
+
+def idle():
+    """Let time pass: wait for an interrupt while scheduled work runs.  Task
+    context only (sleeping in softirq is 'scheduling while atomic')."""
+    if _softirq or _hardirq:
+        raise RuntimeError("BUG: scheduling while atomic (sleep in timer callback)")
+    hw.idle()
+    if _pending and (_direct or not _armed):
+        run_softirq()
+
+
+def might_sleep(fn):
+    if _softirq or _hardirq:
+        raise RuntimeError("%s: called from atomic context (timer callback)" % fn)
+
+
+def pending_timers_of(owner):
+    """[(kind, timer)] for pending timer_list/hrtimers armed by module owner."""
+    return _timer_mod._pending_of(owner) + _hrtimer_mod._pending_of(owner)
+
+
+def log_callback_error(kind, t, e):
+    """Log a raising callback to dmesg with its traceback.  Softirq context."""
+    sys.modules["ktimers.printk"].print_exception_to_dmesg(e, "%s %s" % (kind, getattr(t, "trace_id", "?")))

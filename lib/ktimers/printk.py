@@ -1,0 +1,478 @@
+"""ktimers.printk -- printk, pr_*, WARN and a dmesg ring (Linux kernel/printk).
+
+Usage::
+
+    from ktimers.printk import *
+    pr_info("delay is set to %dns\\n", delay_ns)
+    printk(KERN_ERR + "bad value %d\\n", v)   # C's KERN_ERR "..." concatenation
+    dmesg()                                    # [    5.000123] ...
+
+Levels: KERN_EMERG (0) .. KERN_DEBUG (7); a printk without a level prefix
+is stored at the default message loglevel 4 (KERN_WARNING), as Linux.
+Every message goes into the ring; it is also printed on the console when
+its level is below console_loglevel() (default 7, so pr_debug shows only at
+loglevel 8).  The format is applied with ``fmt % args`` -- always, as a C
+format string is, so write ``%%`` for a percent sign.
+
+Module prefix (pr_fmt): while a module's init/exit runs (module.py) or a
+timer armed by a module runs its callback (the core), current_module() is
+that module's name and pr_* messages get ``name: `` in front.  printk()
+itself and pr_cont() do not (as in Linux).
+
+Records: the ring keeps the newest DMESG_SIZE (64) records, each
+(level, ts_ns, text); the timestamp is the core's ktime_get() (0 before the
+core exists).  A trailing newline is dropped.  A KERN_CONT / pr_cont()
+message is appended to the previous record if that one did not end with a
+newline, else it starts a new record; on the console a continuation is
+printed on its own line, without timestamp.
+
+Contexts: softirq and task.  In hard IRQ (core.in_hardirq()) printk stores
+and prints nothing and only counts the message as dropped (allocation-free,
+provided the call passes no format arguments -- building the argument tuple
+already allocates); the next printk outside hard IRQ first logs
+"** N printk messages dropped **" as Linux does.
+"""
+
+import sys
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+KERN_SOH = "\x01"
+KERN_EMERG = "\x010"
+KERN_ALERT = "\x011"
+KERN_CRIT = "\x012"
+KERN_ERR = "\x013"
+KERN_WARNING = "\x014"
+KERN_NOTICE = "\x015"
+KERN_INFO = "\x016"
+KERN_DEBUG = "\x017"
+KERN_DEFAULT = ""
+KERN_CONT = "\x01c"
+
+LOGLEVEL_EMERG = 0
+LOGLEVEL_ALERT = 1
+LOGLEVEL_CRIT = 2
+LOGLEVEL_ERR = 3
+LOGLEVEL_WARNING = 4
+LOGLEVEL_NOTICE = 5
+LOGLEVEL_INFO = 6
+LOGLEVEL_DEBUG = 7
+
+MESSAGE_LOGLEVEL_DEFAULT = 4
+CONSOLE_LOGLEVEL_DEFAULT = 7
+DMESG_SIZE = 64
+
+_CONT = const(-1)
+
+_console_loglevel = CONSOLE_LOGLEVEL_DEFAULT
+_cur_module = None
+_dropped = 0          # total dropped (hard IRQ) since boot
+_dropped_unreported = 0
+_ring = [None] * DMESG_SIZE   # each entry [level, ts_ns, text]
+_head = 0             # next slot to write
+_count = 0            # valid records
+_open = False         # last record did not end with a newline
+_once = set()
+_core = None
+
+
+def _get_core():
+    global _core
+    if _core is None:
+        try:
+            from . import core
+        except ImportError:
+            return None
+        _core = core
+    return _core
+
+
+def _in_hardirq():
+    # allocation-free: no import, no bound method
+    global _core
+    c = _core
+    if c is None:
+        m = sys.modules
+        if "ktimers.core" not in m:
+            return False
+        c = _core = m["ktimers.core"]
+    try:
+        return c.in_hardirq()
+    except AttributeError:
+        return False
+
+
+def _now():
+    c = _get_core()
+    if c is None:
+        return 0
+    try:
+        return c.ktime_get()
+    except Exception:
+        return 0
+
+
+# --- current module (pr_fmt) ---------------------------------------------
+
+def set_current_module(name):
+    """Set the module name pr_* messages are prefixed with (None: none).
+
+    Returns the previous name so callers can restore it.  Any context
+    (allocation-free: stores a reference).
+    """
+    global _cur_module
+    prev = _cur_module
+    _cur_module = name
+    return prev
+
+
+def current_module():
+    """Return the current module name or None; any context."""
+    return _cur_module
+
+
+# --- the ring --------------------------------------------------------------
+
+def _store(level, text):
+    global _head, _count, _open
+    term = text.endswith("\n")
+    if term:
+        text = text[:-1]
+    if level == _CONT:
+        if _open and _count:
+            e = _ring[(_head - 1) % len(_ring)]
+            e[2] = e[2] + text
+            _open = not term
+            if _console_loglevel > e[0]:
+                _emit(text)
+            return
+        level = MESSAGE_LOGLEVEL_DEFAULT
+    ts = _now()
+    _ring[_head] = [level, ts, text]
+    _head = (_head + 1) % len(_ring)
+    if _count < len(_ring):
+        _count += 1
+    _open = not term
+    if level < _console_loglevel:
+        _emit(_fmt_line(ts, text))
+
+
+def _emit(line):
+    # the console; tests may replace it
+    print(line)
+
+
+def _fmt_line(ts, text):
+    if ts < 0:
+        ts = 0
+    return "[%5d.%06d] %s" % (ts // 1000000000, (ts % 1000000000) // 1000, text)
+
+
+def _log(level, fmt, args, prefix):
+    # level: 0..7, _CONT, or None (parse a KERN_* prefix from fmt)
+    global _dropped, _dropped_unreported
+    if _in_hardirq():
+        _dropped += 1
+        _dropped_unreported += 1
+        return 0
+    if type(fmt) is not str:
+        raise TypeError("printk: fmt must be str, got %s" % type(fmt).__name__)
+    if level is None:
+        level = MESSAGE_LOGLEVEL_DEFAULT
+        while len(fmt) >= 2 and fmt[0] == KERN_SOH:
+            c = fmt[1]
+            if "0" <= c <= "7":
+                level = ord(c) - 48
+            elif c == "c":
+                level = _CONT
+            fmt = fmt[2:]
+    if args or "%" in fmt:
+        try:
+            text = fmt % args
+        except (TypeError, ValueError) as e:
+            raise TypeError("printk: fmt %r does not match its arguments: %s" % (fmt, e))
+    else:
+        text = fmt
+    if _dropped_unreported:
+        n = _dropped_unreported
+        _dropped_unreported = 0
+        _store(LOGLEVEL_WARNING, "** %d printk messages dropped **" % n)
+    if prefix and _cur_module is not None and level != _CONT:
+        text = "%s: %s" % (_cur_module, text)
+    _store(level, text)
+    # Linux returns the stored length: without the trailing newline
+    return len(text) - 1 if text.endswith("\n") else len(text)
+
+
+def printk(fmt, *args):
+    """Log ``fmt % args`` (optional KERN_* prefix in fmt); returns the length
+    stored (without a trailing newline), 0 if dropped.
+
+    Softirq/task; hard IRQ: dropped and counted (see module doc).
+    """
+    return _log(None, fmt, args, False)
+
+
+def pr_emerg(fmt, *args):
+    """Log at KERN_EMERG with the module prefix; returns the length logged."""
+    return _log(0, fmt, args, True)
+
+
+def pr_alert(fmt, *args):
+    """Log at KERN_ALERT with the module prefix."""
+    return _log(1, fmt, args, True)
+
+
+def pr_crit(fmt, *args):
+    """Log at KERN_CRIT with the module prefix."""
+    return _log(2, fmt, args, True)
+
+
+def pr_err(fmt, *args):
+    """Log at KERN_ERR with the module prefix."""
+    return _log(3, fmt, args, True)
+
+
+def pr_warn(fmt, *args):
+    """Log at KERN_WARNING with the module prefix."""
+    return _log(4, fmt, args, True)
+
+
+pr_warning = pr_warn
+
+
+def pr_notice(fmt, *args):
+    """Log at KERN_NOTICE with the module prefix."""
+    return _log(5, fmt, args, True)
+
+
+def pr_info(fmt, *args):
+    """Log at KERN_INFO with the module prefix."""
+    return _log(6, fmt, args, True)
+
+
+def pr_debug(fmt, *args):
+    """Log at KERN_DEBUG with the module prefix (console only at loglevel 8)."""
+    return _log(7, fmt, args, True)
+
+
+def pr_cont(fmt, *args):
+    """Continue the previous unterminated record (KERN_CONT); no prefix."""
+    return _log(_CONT, fmt, args, False)
+
+
+def _once_key(key):
+    if key in _once:
+        return False
+    _once.add(key)
+    return True
+
+
+def printk_once(fmt, *args):
+    """printk() the first time this fmt is seen; returns True if it logged.
+
+    "Once" is per format string (Python has no per-call-site static).
+    """
+    if _in_hardirq() or not _once_key(("printk", fmt)):
+        return False
+    _log(None, fmt, args, False)
+    return True
+
+
+def pr_info_once(fmt, *args):
+    """pr_info() once per format string; returns True if it logged."""
+    if _in_hardirq() or not _once_key((6, fmt)):
+        return False
+    _log(6, fmt, args, True)
+    return True
+
+
+def pr_warn_once(fmt, *args):
+    """pr_warn() once per format string; returns True if it logged."""
+    if _in_hardirq() or not _once_key((4, fmt)):
+        return False
+    _log(4, fmt, args, True)
+    return True
+
+
+def pr_err_once(fmt, *args):
+    """pr_err() once per format string; returns True if it logged."""
+    if _in_hardirq() or not _once_key((3, fmt)):
+        return False
+    _log(3, fmt, args, True)
+    return True
+
+
+# --- WARN ------------------------------------------------------------------
+
+def _warn_text(text):
+    if _cur_module is not None:
+        text = "%s [%s]" % (text, _cur_module)
+    _log(LOGLEVEL_WARNING, "%s", ("WARNING: " + text,), False)
+
+
+def WARN(cond, fmt, *args):
+    """If cond is true log ``WARNING: fmt % args`` at KERN_WARNING.
+
+    Returns bool(cond).  Softirq/task (hard IRQ: counted as dropped).
+    """
+    if cond:
+        if _in_hardirq():
+            _log(4, "", (), False)
+        else:
+            if type(fmt) is not str:
+                raise TypeError("WARN: fmt must be str, got %s" % type(fmt).__name__)
+            try:
+                text = fmt % args if (args or "%" in fmt) else fmt
+            except (TypeError, ValueError) as e:
+                raise TypeError("WARN: fmt %r does not match its arguments: %s" % (fmt, e))
+            if text.endswith("\n"):
+                text = text[:-1]
+            _warn_text(text)
+        return True
+    return False
+
+
+def WARN_ON(cond, what=None):
+    """If cond is true log ``WARNING: at <what>`` (or ``WARNING: WARN_ON``).
+
+    Returns bool(cond).  what names the place (Python has no __FILE__/__LINE__).
+    """
+    if cond:
+        if _in_hardirq():
+            _log(4, "", (), False)
+        else:
+            _warn_text("at %s" % what if what is not None else "WARN_ON")
+        return True
+    return False
+
+
+def WARN_ON_ONCE(cond, what=None):
+    """WARN_ON() that logs only the first time for a given `what`; returns bool(cond)."""
+    if cond:
+        if not _in_hardirq() and _once_key(("WARN_ON", what)):
+            _warn_text("at %s" % what if what is not None else "WARN_ON_ONCE")
+        return True
+    return False
+
+
+def WARN_ONCE(cond, fmt, *args):
+    """WARN() that logs only the first time for a given fmt; returns bool(cond)."""
+    if cond:
+        if not _in_hardirq() and _once_key(("WARN", fmt)):
+            WARN(True, fmt, *args)
+        return True
+    return False
+
+
+# --- exceptions --------------------------------------------------------------
+
+def print_exception_to_dmesg(exc, where, owner=None):
+    """Log a callback's exception at KERN_ERR: ``<owner>: callback <where> raised``.
+
+    Then one KERN_ERR record per traceback line.  owner defaults to the
+    current module or "ktimers".  Used by the core; softirq/task.  Returns None.
+    """
+    if _in_hardirq():
+        _log(3, "", (), False)
+        return
+    if owner is None:
+        owner = _cur_module if _cur_module is not None else "ktimers"
+    _store(LOGLEVEL_ERR, "%s: callback %s raised" % (owner, where))
+    try:
+        import io
+        buf = io.StringIO()
+        pe = getattr(sys, "print_exception", None)
+        if pe is not None:
+            pe(exc, buf)
+        else:  # CPython
+            import traceback
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=buf)
+        text = buf.getvalue()
+    except Exception:
+        text = "%s: %s" % (type(exc).__name__, exc)
+    for line in text.split("\n"):
+        if line:
+            _store(LOGLEVEL_ERR, line)
+
+
+# --- dmesg -----------------------------------------------------------------
+
+def console_loglevel(n=None):
+    """Return the console loglevel in effect before the call; set it to n (0..8) if given.
+
+    Messages with level < loglevel are printed.  Task context.
+    """
+    global _console_loglevel
+    prev = _console_loglevel
+    if n is not None:
+        if type(n) is not int:
+            raise TypeError("console_loglevel: n must be int, got %s" % type(n).__name__)
+        if n < 0 or n > 8:
+            raise ValueError("console_loglevel: n must be 0..8, got %d" % n)
+        _console_loglevel = n
+    return prev
+
+
+def dmesg_entries(level=None):
+    """Return the stored records oldest first as a list of (level, ts_ns, text).
+
+    level: only records with level <= level (None: all).  Softirq/task.
+    """
+    if level is not None and type(level) is not int:
+        raise TypeError("dmesg: level must be int, got %s" % type(level).__name__)
+    n = len(_ring)
+    out = []
+    i = (_head - _count) % n
+    for _ in range(_count):
+        e = _ring[i]
+        if level is None or e[0] <= level:
+            out.append((e[0], e[1], e[2]))
+        i = (i + 1) % n
+    return out
+
+
+def dmesg_lines(level=None):
+    """Return the records as kernel-style lines ``[    5.000123] text``; softirq/task."""
+    return [_fmt_line(e[1], e[2]) for e in dmesg_entries(level)]
+
+
+def dmesg(level=None):
+    """Print the ring (records with level <= level, None: all); returns None.  Task."""
+    for line in dmesg_lines(level):
+        print(line)
+
+
+def dmesg_clear():
+    """Empty the ring (dmesg -C); returns None.  Softirq/task."""
+    global _head, _count, _open
+    for i in range(len(_ring)):
+        _ring[i] = None
+    _head = 0
+    _count = 0
+    _open = False
+
+
+def dmesg_resize(n):
+    """Resize the ring to n records, keeping the newest; returns None.  Task."""
+    global _ring, _head, _count
+    if type(n) is not int:
+        raise TypeError("dmesg_resize: n must be int, got %s" % type(n).__name__)
+    if n < 1:
+        raise ValueError("dmesg_resize: n must be >= 1, got %d" % n)
+    keep = dmesg_entries()[-n:]
+    ring = [None] * n
+    for i in range(len(keep)):
+        ring[i] = list(keep[i])
+    _ring = ring
+    _count = len(keep)
+    _head = _count % n
+
+
+def dmesg_dropped():
+    """Return how many messages were dropped in hard IRQ since boot; any context."""
+    return _dropped

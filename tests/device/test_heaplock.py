@@ -1,0 +1,64 @@
+# The hard-IRQ paths (tick, clock event, HARD hrtimer dispatch with
+# hrtimer_forward_now, trace recording) allocate nothing: run them with the
+# heap locked.  On a board with hard IRQs (the emulated Cortex-M3, where ints
+# >= 2**30 are heap objects) real interrupts fire while the main loop spins
+# with the heap locked; elsewhere the sim clock calls the same handlers.
+import micropython
+import ktimers
+from ktimers import *
+
+core = ktimers.core
+hq = __import__("sys").modules["ktimers.hrtimer"]
+trace = __import__("sys").modules["ktimers.trace"]
+count = [0]
+P = 200_000
+
+
+def cb(t):
+    count[0] += 1
+    hrtimer_forward_now(t, P)
+    return HRTIMER_RESTART
+
+
+board = core.hw
+if not board.HARD_IRQ:
+    board = ktimers.init("sim", hz=250, CS_BITS=30)
+trace.enable(256)
+t = hrtimer()
+hrtimer_setup(t, cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
+hrtimer_start(t, P, HRTIMER_MODE_REL_HARD)
+assert hq._hard_head is t, "HARD timer at the head is dispatched from the IRQ"
+core.run_softirq()  # fresh tick budget: no softirq is due in the window below
+ticks0 = core._tick_pending
+if board.NAME == "sim":
+    micropython.heap_lock()
+    try:
+        for i in range(400):  # 400 periods of 200 us, a tick every 4 ms
+            board.now += P // 1000
+            hq._ce_irq(None)
+            if i % 20 == 19:
+                core._tick_irq(None)
+    finally:
+        micropython.heap_unlock()
+    want = 400
+else:
+    cyc = board.CS_HZ // 10  # 100 ms of board time, counted on the clocksource
+    micropython.heap_lock()
+    try:
+        start = board.cs_read()
+        while core.raw_diff(board.cs_read(), start) < cyc:
+            pass
+    finally:
+        micropython.heap_unlock()
+    want = 100_000_000 // P
+n = count[0]
+ticks = core._tick_pending - ticks0
+hrtimer_cancel(t)
+assert hq._irq_exc is None, "exception in hard IRQ: %r" % (hq._irq_exc,)
+assert want - 5 <= n <= want + 5, "hard callbacks under heap lock: %d, want ~%d" % (n, want)
+assert ticks >= 15, "ticks counted under heap lock: %d" % ticks
+hard = [r for r in trace.records() if r[0] == 6 and r[4] == 1]
+assert len(hard) >= min(n, 256) // 2 - 1, "trace recorded in hard IRQ: %d" % len(hard)
+assert not [l for l in dmesg_lines() if "MemoryError" in l], dmesg_lines()
+print("hard callbacks", n, "ticks", ticks, "board", board.NAME)
+print("KTEST PASS")

@@ -1,0 +1,92 @@
+"""Run the MicroPython test scripts of tests/device/ on real MicroPython.
+
+Each script asserts what it checks and prints ``KTEST PASS`` last; anything
+else (a traceback, a missing line, a time-out) fails with the board's output.
+The unix board runs them as a local process of the unix port built from
+Debian's micropython source (build/unix/micropython); the emulated board
+(mps2-an385) runs them over its serial pty through the harness.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVICE = ROOT / "tests" / "device"
+SCRIPTS = sorted(p.name for p in DEVICE.glob("test_*.py"))
+UNIX = ROOT / "build" / "unix" / "micropython"
+EXAMPLES = ROOT / "examples"
+
+
+def run_unix(script: Path, timeout: float = 120.0, extra_path: str = "") -> str:
+    if not UNIX.exists():
+        pytest.fail(f"{UNIX} is missing: run `make setup` first")
+    env = dict(os.environ, MICROPYPATH=f"{ROOT / 'lib'}:{DEVICE}{extra_path}")
+    proc = subprocess.run(
+        [str(UNIX), str(script)],
+        cwd=script.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_device_script_unix(script: str) -> None:
+    out = run_unix(DEVICE / script)
+    assert out.rstrip().endswith("KTEST PASS"), out
+
+
+def _timestamps(out: str, needle: str) -> list[float]:
+    got = []
+    for line in out.splitlines():
+        if needle in line and line.startswith("["):
+            got.append(float(line[1 : line.index("]")]))
+    return got
+
+
+def test_example_timer_test_unix() -> None:
+    """Seed 003: timers 1 and 2 fire 5 s and 10 s after init with their data,
+    by the board's own printk timestamps (clocksource)."""
+    out = run_unix(EXAMPLES / "timer_test.py", timeout=60)
+    init = _timestamps(out, "timer_test: timer module init")
+    d1 = _timestamps(out, "here i am with my data '1234'!")
+    d2 = _timestamps(out, "here i am with my data '9876'!")
+    assert len(init) == len(d1) == len(d2) == 1, out
+    assert "timer_test: arming timer 1 to fire 5 seconds from now" in out
+    assert "timer_test: arming timer 2 to fire 10 seconds from now" in out
+    hz_period = 1 / 250
+    assert 5.0 <= d1[0] - init[0] <= 5.0 + 0.1 + 2 * hz_period * 8, out
+    assert 10.0 <= d2[0] - init[0] <= 10.0 + 0.1 + 2 * hz_period * 64, out
+
+
+def test_example_hires_timer_unix() -> None:
+    """Seed 000: expiries every delay_ns with data counting up, never early."""
+    out = run_unix(EXAMPLES / "hires_timer.py", timeout=30)
+    assert "hires_timer: delay is set to 500000000ns" in out, out
+    assert "hires_timer: hires timer module loaded" in out
+    ts = _timestamps(out, "kernel timer expired at")
+    assert len(ts) == 5, out
+    for k in range(5):
+        assert f"(data={k})" in out
+    loaded = _timestamps(out, "hires timer module loaded")[0]
+    for k, t in enumerate(ts):
+        assert t >= loaded + 0.5 * (k + 1) - 0.001, (k, t, out)
+    assert "hires_timer: hires timer module unloaded" in out
+    assert "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("name", ["repeating_timer", "console_timer"])
+def test_example_runs_unix(name: str) -> None:
+    out = run_unix(EXAMPLES / f"{name}.py", timeout=30)
+    assert "Traceback" not in out and f"{name}: " in out, out
+    if name == "repeating_timer":
+        assert "stopped after" in out and "pending=0" in out, out
+    else:
+        assert "console blanked after 150 jiffies" in out, out

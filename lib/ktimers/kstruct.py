@@ -68,7 +68,7 @@ class kstruct:
     def embed(self, name, obj):
         """Set attribute name to obj and link obj to self; returns obj."""
         if type(name) is not str:
-            raise TypeError("embed: name must be str, got %s" % type(name).__name__)
+            raise TypeError("embed: name must be str, got %s" % _tname(type(name)))
         setattr(self, name, obj)
         _link(self, obj)
         return obj
@@ -107,16 +107,16 @@ def container_of(ptr, type_, member):
         raise TypeError("container_of: %s object is not embedded in a %s: derive %s from "
                         "ktimers.kstruct (or call kstruct.link()/embed() on ports without "
                         "__setattr__), or use timer_container_of"
-                        % (type(ptr).__name__, _tname(type_), _tname(type_)))
+                        % (_tname(type(ptr)), _tname(type_), _tname(type_)))
     if type_ is not None and not isinstance(c, type_):
         raise TypeError("container_of: %s object is embedded in a %s, not a %s"
-                        % (type(ptr).__name__, type(c).__name__, _tname(type_)))
+                        % (_tname(type(ptr)), _tname(type(c)), _tname(type_)))
     if type(member) is not str:
-        raise TypeError("container_of: member must be str, got %s" % type(member).__name__)
+        raise TypeError("container_of: member must be str, got %s" % _tname(type(member)))
     if getattr(c, member, None) is not ptr:
         raise TypeError("container_of: %s.%s is not this %s object (it was moved or "
                         "replaced; derive the struct from ktimers.kstruct)"
-                        % (type(c).__name__, member, type(ptr).__name__))
+                        % (_tname(type(c)), member, _tname(type(ptr))))
     return c
 
 

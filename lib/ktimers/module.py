@@ -312,6 +312,7 @@ def insmod(name, **params):
                        name, ret)
             if name in sys.modules:
                 del sys.modules[name]
+            _warn_pending(name, "after failed init")
             return ret
     _register(mod)
     return 0
@@ -321,7 +322,7 @@ def _pending_timers(name):
     try:
         from . import core
         return core.pending_timers_of(name)
-    except (ImportError, AttributeError):
+    except (ImportError, AttributeError):   # core not there (yet)
         return []
 
 
@@ -353,12 +354,16 @@ def rmmod(name, force=False):
         del sys.modules[name]
     if _last is not None and _last[0] == name:
         _last = None
+    _warn_pending(name, "after exit")
+    return 0
+
+
+def _warn_pending(name, when):
     left = _pending_timers(name)
     if left:
-        _pk.WARN(True, "rmmod: %s: %d timer(s) still pending after exit", name, len(left))
+        _pk.WARN(True, "rmmod: %s: %d timer(s) still pending %s", name, len(left), when)
         for kind, obj in left:
             _pk.pr_warn("rmmod: %s: pending %s %r", name, kind, obj)
-    return 0
 
 
 def lsmod():

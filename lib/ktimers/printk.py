@@ -12,7 +12,8 @@ is stored at the default message loglevel 4 (KERN_WARNING), as Linux.
 Every message goes into the ring; it is also printed on the console when
 its level is below console_loglevel() (default 7, so pr_debug shows only at
 loglevel 8).  The format is applied with ``fmt % args`` -- always, as a C
-format string is, so write ``%%`` for a percent sign.
+format string is, so write ``%%`` for a percent sign; C length modifiers
+(``%ld``, ``%llu``, ``%zu``, ``%hhx``) are accepted and ``%p`` prints like ``%s``.
 
 Module prefix (pr_fmt): while a module's init/exit runs (module.py) or a
 timer armed by a module runs its callback (the core), current_module() is
@@ -172,6 +173,58 @@ def _fmt_line(ts, text):
     return "[%5d.%06d] %s" % (ts // 1000000000, (ts % 1000000000) // 1000, text)
 
 
+_fmt_cache = {}
+
+
+def _cfmt(fmt):
+    # C printf -> Python %: drop length modifiers (%ld, %llu, %zu, %hhx ...),
+    # %p[ext] -> %s.  Cached per format string.
+    r = _fmt_cache.get(fmt)
+    if r is not None:
+        return r
+    out = []
+    start = 0
+    n = len(fmt)
+    i = fmt.find("%")
+    while 0 <= i < n - 1:
+        j = i + 1
+        while j < n and fmt[j] in "-+ #0":
+            j += 1
+        while j < n and (fmt[j].isdigit() or fmt[j] in ".*"):
+            j += 1
+        k = j
+        while k < n and fmt[k] in "hlLqjzZt":
+            k += 1
+        if k < n and fmt[k] == "p":
+            out.append(fmt[start:j])
+            out.append("s")
+            k += 1
+            while k < n and (fmt[k].isalpha() or fmt[k].isdigit()):
+                k += 1     # kernel %pS, %pK ... extensions
+            start = k
+            k -= 1
+        elif k != j:
+            out.append(fmt[start:j])
+            start = k
+        i = fmt.find("%", k + 1)
+    out.append(fmt[start:])
+    r = "".join(out)
+    if len(_fmt_cache) >= 64:
+        _fmt_cache.clear()
+    _fmt_cache[fmt] = r
+    return r
+
+
+def _format(fn, fmt, args):
+    # a C format string is always a format: "%%" is a percent sign
+    if not args and "%" not in fmt:
+        return fmt
+    try:
+        return _cfmt(fmt) % args
+    except (TypeError, ValueError) as e:
+        raise TypeError("%s: fmt %r does not match its arguments: %s" % (fn, fmt, e))
+
+
 def _log(level, fmt, args, prefix):
     # level: 0..7, _CONT, or None (parse a KERN_* prefix from fmt)
     global _dropped, _dropped_unreported
@@ -190,13 +243,7 @@ def _log(level, fmt, args, prefix):
             elif c == "c":
                 level = _CONT
             fmt = fmt[2:]
-    if args or "%" in fmt:
-        try:
-            text = fmt % args
-        except (TypeError, ValueError) as e:
-            raise TypeError("printk: fmt %r does not match its arguments: %s" % (fmt, e))
-    else:
-        text = fmt
+    text = _format("printk", fmt, args)
     if _dropped_unreported:
         n = _dropped_unreported
         _dropped_unreported = 0
@@ -272,39 +319,32 @@ def _once_key(key):
     return True
 
 
-def printk_once(fmt, *args):
-    """printk() the first time this fmt is seen; returns True if it logged.
-
-    "Once" is per format string (Python has no per-call-site static).
-    """
-    if _in_hardirq() or not _once_key(("printk", fmt)):
+def _log_once(key, level, fmt, args, prefix):
+    # "once" is per format string: Python has no per-call-site static
+    if _in_hardirq() or not _once_key(key):
         return False
-    _log(None, fmt, args, False)
+    _log(level, fmt, args, prefix)
     return True
+
+
+def printk_once(fmt, *args):
+    """printk() the first time this fmt is used; returns True if it logged."""
+    return _log_once(("printk", fmt), None, fmt, args, False)
 
 
 def pr_info_once(fmt, *args):
     """pr_info() once per format string; returns True if it logged."""
-    if _in_hardirq() or not _once_key((6, fmt)):
-        return False
-    _log(6, fmt, args, True)
-    return True
+    return _log_once((6, fmt), 6, fmt, args, True)
 
 
 def pr_warn_once(fmt, *args):
     """pr_warn() once per format string; returns True if it logged."""
-    if _in_hardirq() or not _once_key((4, fmt)):
-        return False
-    _log(4, fmt, args, True)
-    return True
+    return _log_once((4, fmt), 4, fmt, args, True)
 
 
 def pr_err_once(fmt, *args):
     """pr_err() once per format string; returns True if it logged."""
-    if _in_hardirq() or not _once_key((3, fmt)):
-        return False
-    _log(3, fmt, args, True)
-    return True
+    return _log_once((3, fmt), 3, fmt, args, True)
 
 
 # --- WARN ------------------------------------------------------------------
@@ -326,10 +366,7 @@ def WARN(cond, fmt, *args):
         else:
             if type(fmt) is not str:
                 raise TypeError("WARN: fmt must be str, got %s" % type(fmt).__name__)
-            try:
-                text = fmt % args if (args or "%" in fmt) else fmt
-            except (TypeError, ValueError) as e:
-                raise TypeError("WARN: fmt %r does not match its arguments: %s" % (fmt, e))
+            text = _format("WARN", fmt, args)
             if text.endswith("\n"):
                 text = text[:-1]
             _warn_text(text)

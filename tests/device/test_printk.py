@@ -89,6 +89,13 @@ P.dmesg_clear()
 P.pr_info("100%%")
 P.pr_info("%s=%d (%x)", "v", 255, 255)
 eq(texts(), ["100%", "v=255 (ff)"], "printf formatting")
+# C length modifiers, as in the seeds: %ld, %llu, %zu, %hhx; %p prints like %s
+P.dmesg_clear()
+P.pr_info("kernel timer expired at %ld (data=%d)\n", 4294892296, 0)
+P.pr_info("%5lu.%06lu %zu %hhx %lld%%ld", 5, 123, 7, 255, -3)
+P.pr_info("timer %p", "T")
+eq(texts(), ["kernel timer expired at 4294892296 (data=0)", "    5.000123 7 ff -3%ld", "timer T"],
+   "C length modifiers")
 raises(TypeError, P.pr_info, ("%d", "x"), "fmt")
 raises(TypeError, P.pr_info, ("%d %d", 1), "fmt")
 raises(TypeError, P.printk, (42,), "printk: fmt must be str")
@@ -174,17 +181,25 @@ P.dmesg_clear()
 d0 = P.dmesg_dropped()
 saved = core.in_hardirq
 core.in_hardirq = lambda: True
-try:
+res = [None, None, None]
+
+
+def in_irq(res):
+    # a function: storing new module globals under heap_lock would allocate
     micropython.heap_lock()
     try:
-        r1 = P.pr_info("from hard irq")
-        r2 = P.printk(P.KERN_ERR)
-        r3 = P.WARN_ON(1)
+        res[0] = P.pr_info("from hard irq")
+        res[1] = P.printk(P.KERN_ERR)
+        res[2] = P.WARN_ON(1)
     finally:
         micropython.heap_unlock()
+
+
+try:
+    in_irq(res)
 finally:
     core.in_hardirq = saved
-eq((r1, r2, r3), (0, 0, True), "hard IRQ returns")
+eq(res, [0, 0, True], "hard IRQ returns")
 eq(P.dmesg_entries(), [], "nothing stored in hard IRQ")
 eq(P.dmesg_dropped() - d0, 3, "drops counted")
 P.pr_info("back in task")

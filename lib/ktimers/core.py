@@ -60,6 +60,7 @@ _armed = False  # our entry is in micropython.schedule's queue
 _direct = False  # backend runs softirqs itself (sim): no micropython.schedule
 _hardirq = 0  # > 0 while in hard IRQ context
 _softirq = 0  # > 0 while running softirqs
+_bh = 0  # > 0 while task context holds the timer bases (local_bh_disable)
 _dropped_raises = 0  # schedule queue full events (retried later)
 _timer_mod = None  # ktimers.timer, set by init
 _hrtimer_mod = None  # ktimers.hrtimer, set by init
@@ -272,8 +273,8 @@ def run_softirq():
     """Run pending softirqs (do_softirq).  Scheduled context; the sim backend
     calls it directly.  Timer callbacks run from here."""
     global _pending, _tick_pending, _jiffies_64, _softirq
-    if _softirq or hw is None:
-        return
+    if _softirq or _bh or hw is None:
+        return  # nested, or task context holds the bases: local_bh_enable runs it
     _softirq += 1
     try:
         st = hw.irq_save()
@@ -290,6 +291,21 @@ def run_softirq():
         update_tick_budget()
     finally:
         _softirq -= 1
+
+
+def local_bh_disable():
+    """Keep softirqs (scheduled between bytecodes) out while task context
+    edits the wheel or the hrtimer queue -- Linux's base lock.  O(1)."""
+    global _bh
+    _bh += 1
+
+
+def local_bh_enable():
+    """Undo local_bh_disable(); run softirqs that were held back."""
+    global _bh
+    _bh -= 1
+    if not _bh and _pending and not _softirq and not _hardirq and hw is not None:
+        run_softirq()
 
 
 def update_tick_budget():

@@ -102,8 +102,8 @@ class hrtimer:
         self._hdelta = 0
         self._hfwd_cyc = 0
         self._moved = False
-        _tid += 1
-        self.trace_id = 0x10000 + _tid
+        _tid = _tid % 0x7FFF + 1
+        self.trace_id = 0x7FFF + _tid  # 0x8000..0xFFFE: fits a u16 trace field
 
     def __repr__(self):
         return "<hrtimer %d expires=%d state=%d>" % (self.trace_id, self._expires, self._state)
@@ -430,7 +430,7 @@ def _now_of(clock):
     return n + _kt.clock_offset(clock) if clock != 1 else n
 
 
-def hrtimer_start_range_ns(timer, tim, range_ns, mode):
+def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
     """(Re)start timer to fire within [tim, tim + range_ns].  REL adds the
     clock's now (saturating at KTIME_MAX).  Task or softirq context (from a
     hard IRQ callback restart with HRTIMER_RESTART instead)."""
@@ -460,6 +460,17 @@ def hrtimer_start_range_ns(timer, tim, range_ns, mode):
     _reprogram()
 
 
+def hrtimer_start_range_ns(timer, tim, range_ns, mode):
+    """(Re)start timer to fire within [tim, tim + range_ns].  REL adds the
+    clock's now (saturating at KTIME_MAX).  Task or softirq context (from a
+    hard IRQ callback restart with HRTIMER_RESTART instead)."""
+    core.local_bh_disable()
+    try:
+        return _hrtimer_start_range_ns(timer, tim, range_ns, mode)
+    finally:
+        core.local_bh_enable()
+
+
 def hrtimer_start(timer, tim, mode):
     """hrtimer_start_range_ns(timer, tim, 0, mode)."""
     hrtimer_start_range_ns(timer, tim, 0, mode)
@@ -475,7 +486,7 @@ def hrtimer_restart(timer):
     hrtimer_start_expires(timer, HRTIMER_MODE_ABS)
 
 
-def hrtimer_try_to_cancel(timer):
+def _hrtimer_try_to_cancel(timer):
     """0 not active, 1 removed, -1 callback running.  Task/softirq context."""
     _check("hrtimer_try_to_cancel", timer)
     _sync()
@@ -488,6 +499,15 @@ def hrtimer_try_to_cancel(timer):
     _tr.record(8, timer.trace_id, core.hw.cs_read(), 0, 0)
     _reprogram()
     return 1
+
+
+def hrtimer_try_to_cancel(timer):
+    """0 not active, 1 removed, -1 callback running.  Task/softirq context."""
+    core.local_bh_disable()
+    try:
+        return _hrtimer_try_to_cancel(timer)
+    finally:
+        core.local_bh_enable()
 
 
 def hrtimer_cancel(timer):
@@ -551,26 +571,51 @@ def hrtimer_callback_running(timer):
     return bool(timer._state & _CALLBACK)
 
 
-def hrtimer_get_expires(timer):
+def _hrtimer_get_expires(timer):
     _check("hrtimer_get_expires", timer)
     _sync()
     return timer._expires
 
 
-def hrtimer_get_softexpires(timer):
+def hrtimer_get_expires(timer):
+    core.local_bh_disable()
+    try:
+        return _hrtimer_get_expires(timer)
+    finally:
+        core.local_bh_enable()
+
+
+def _hrtimer_get_softexpires(timer):
     _check("hrtimer_get_softexpires", timer)
     _sync()
     return timer._softexpires
 
 
-def hrtimer_get_remaining(timer):
+def hrtimer_get_softexpires(timer):
+    core.local_bh_disable()
+    try:
+        return _hrtimer_get_softexpires(timer)
+    finally:
+        core.local_bh_enable()
+
+
+def _hrtimer_get_remaining(timer):
     """expires - now of the timer's clock (ns; negative once expired)."""
     _check("hrtimer_get_remaining", timer)
     _sync()
     return timer._expires - _now_of(timer._clock)
 
 
-def _set(fn, timer, soft, hard):
+def hrtimer_get_remaining(timer):
+    """expires - now of the timer's clock (ns; negative once expired)."""
+    core.local_bh_disable()
+    try:
+        return _hrtimer_get_remaining(timer)
+    finally:
+        core.local_bh_enable()
+
+
+def __set(fn, timer, soft, hard):
     _check(fn, timer)
     _sync()
     if timer._state & _ENQUEUED:
@@ -578,6 +623,14 @@ def _set(fn, timer, soft, hard):
         return
     timer._softexpires = soft
     timer._expires = hard
+
+
+def _set(fn, timer, soft, hard):
+    core.local_bh_disable()
+    try:
+        return __set(fn, timer, soft, hard)
+    finally:
+        core.local_bh_enable()
 
 
 def hrtimer_set_expires(timer, time):
@@ -605,7 +658,7 @@ def hrtimer_add_expires(timer, time):
 hrtimer_add_expires_ns = hrtimer_add_expires
 
 
-def clock_was_set():
+def _clock_was_set():
     """Re-key REALTIME/TAI timers after the realtime offset changed."""
     _sync()
     q = [t for t in _heap if t._clock != 1]
@@ -613,6 +666,15 @@ def clock_was_set():
         _heap_remove(t)
         _enqueue(t)
     _reprogram()
+
+
+def clock_was_set():
+    """Re-key REALTIME/TAI timers after the realtime offset changed."""
+    core.local_bh_disable()
+    try:
+        return _clock_was_set()
+    finally:
+        core.local_bh_enable()
 
 
 def _pending_of(owner):

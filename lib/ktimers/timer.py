@@ -110,8 +110,8 @@ class timer_list:
         self._running = False
         self._owner = None
         self._container = None
-        _trace_seq += 1
-        self.trace_id = _trace_seq
+        _trace_seq = _trace_seq % 0x7FFF + 1
+        self.trace_id = _trace_seq  # 1..0x7FFF (hrtimers use 0x8000..0xFFFE)
 
     def __repr__(self):
         return "<timer_list %d expires=%d%s>" % (
@@ -219,7 +219,7 @@ def _mod(fn, timer, expires, pending_only=False, reduce=False):
     if timer.function is None:  # shut down: every arm is ignored
         _pk.printk("\x017timer: %s on shut-down timer %d ignored", fn, timer.trace_id)
         return 0
-    st = core.hw.irq_save()
+    core.local_bh_disable()
     try:
         was = timer._idx >= 0
         if was:
@@ -233,7 +233,7 @@ def _mod(fn, timer, expires, pending_only=False, reduce=False):
         _enqueue(timer, expires)
         return 1 if was else 0
     finally:
-        core.hw.irq_restore(st)
+        core.local_bh_enable()
 
 
 def mod_timer(timer, expires):
@@ -277,13 +277,13 @@ def timer_delete(timer):
     """Deactivate: 1 if it was pending, else 0.  Does not wait for a running
     callback.  Any context but hard IRQ."""
     _check_timer("timer_delete", timer)
-    st = core.hw.irq_save()
+    core.local_bh_disable()
     try:
         if timer._idx < 0:
             return 0
         _detach(timer)
     finally:
-        core.hw.irq_restore(st)
+        core.local_bh_enable()
     _tr.record(4, timer.trace_id, core.hw.cs_read(), 0, 0)
     return 1
 

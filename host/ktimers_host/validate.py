@@ -1,0 +1,265 @@
+"""``ktimers validate``: run timing scenarios on a board, pull the trace ring, check bounds.
+
+Each scenario is one ``board.exec`` of ``scenarios/common.py`` + a family file + a call; the
+device prints framed dumps (see framing.py) which are parsed, analysed (stats.py) and compared
+with the board profile's ``tolerances``. Every wait is bounded by the exec timeout.
+
+Scenarios (each also as ``NAME-load``: busy loop + list churn + gc.collect() in the main
+context): ``hr-{200us,1ms,10ms}-{soft,hard}`` (one periodic hrtimer, forward_now + RESTART,
+``--samples`` expiries or 2.5 s), ``hr-range-soft`` (16 periodic hrtimers 10-17.5 ms with
+0-3 ms slack via hrtimer_start_range_ns, 2 x samples or 3 s), ``wheel`` (48 timer_list timers
+re-armed with mod_timer at 1..600 jiffies, 3 s). Tolerance keys: ``early``,
+``hrtimer_{soft,hard}_{max,p99}_late_us`` (+ ``_load`` variants), ``periodic_drift_us``,
+``periodic_irregular_steps`` (default 0), ``hrtimer_overrun_ratio`` (optional),
+``timer_max_late_jiffies`` (beyond the wheel level's granularity), ``min_total_samples``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from . import framing, report, scenarios, stats
+
+try:
+    from .transport import BoardError, LinkError
+except ImportError:  # pragma: no cover - the transport module is another engineer's
+    BoardError = LinkError = None  # type: ignore[assignment,misc]
+
+DEFAULT_SAMPLES = 2000
+EXEC_SLACK_S = 60.0
+MIN_TOTAL_SAMPLES = 10_000
+_DONE = re.compile(
+    r"KTV done (?P<name>[A-Za-z0-9_.-]{1,40}) samples=(?P<samples>\d{1,9})"
+    r" dumps=(?P<dumps>\d{1,6}) ring=(?P<ring>\d{1,9})$"
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    family: str  # periodic | hrrange | wheel
+    load: bool = False
+    iv_ns: int = 0
+    hard: bool = False
+    max_ms: int = 2500
+
+    def call(self, samples: int) -> str:
+        load = 1 if self.load else 0
+        if self.family == "periodic":
+            return (
+                f"ktv_periodic({self.name!r}, {self.iv_ns}, {int(self.hard)}, {samples},"
+                f" {self.max_ms}, {load})"
+            )
+        if self.family == "hrrange":
+            # 16 timers: interval 10, 12.5, 15, 17.5 ms; slack 0, 1, 2, 3 ms (~1100 expiries/s)
+            return (
+                f"ktv_hrrange({self.name!r}, 10000000, 2500000, 1000000, {int(self.hard)},"
+                f" {samples * 2}, {self.max_ms}, {load})"
+            )
+        return f"ktv_wheel({self.name!r}, {samples * 10}, {self.max_ms}, {load})"
+
+    def program(self, samples: int) -> str:
+        return scenarios.program(self.family, self.call(samples))
+
+    def timeout(self) -> float:
+        return self.max_ms / 1000.0 * 3 + EXEC_SLACK_S
+
+
+def _base() -> list[Scenario]:
+    out = []
+    for hard in (False, True):
+        for label, iv in (("200us", 200_000), ("1ms", 1_000_000), ("10ms", 10_000_000)):
+            out.append(
+                Scenario(
+                    f"hr-{label}-{'hard' if hard else 'soft'}", "periodic", iv_ns=iv, hard=hard
+                )
+            )
+    out.append(Scenario("hr-range-soft", "hrrange", max_ms=3000))
+    out.append(Scenario("wheel", "wheel", max_ms=3000))
+    return out
+
+
+SCENARIOS: dict[str, Scenario] = {}
+for _s in _base():
+    SCENARIOS[_s.name] = _s
+    _ld = Scenario(_s.name + "-load", _s.family, True, _s.iv_ns, _s.hard, _s.max_ms)
+    SCENARIOS[_ld.name] = _ld
+
+
+def _tol(tol: dict, key: str, load: bool) -> Any:
+    if load and f"{key}_load" in tol:
+        return tol[f"{key}_load"]
+    return tol.get(key)
+
+
+def check(sc: Scenario, f: dict, tol: dict) -> tuple[list[str], dict]:
+    """Failures of one scenario's figures against the profile tolerances, and the bounds used."""
+    fails: list[str] = []
+    bounds: dict[str, Any] = {}
+    if not f.get("samples"):
+        fails.append("no samples")
+        return fails, bounds
+    early = tol.get("early", 0)
+    bounds["early"] = early
+    if f["early"] > early:
+        fails.append(f"{f['early']} early expiries (bound {early})")
+    if f["frame_errors"]:
+        fails.append(f"trace dump damaged: {'; '.join(f['frame_errors'][:3])}")
+    if f["kind"] == "hrtimer":
+        mode = "hard" if sc.hard else "soft"
+        # lateness counts from the hard expiry (soft + slack): equal to soft for slack 0
+        for stat, key in (
+            ("max", f"hrtimer_{mode}_max_late_us"),
+            ("p99", f"hrtimer_{mode}_p99_late_us"),
+        ):
+            b = _tol(tol, key, sc.load)
+            v = f[f"beyond_hard_{stat}_us"]
+            if b is None or v is None:
+                continue
+            bounds[stat] = b
+            if v > b:
+                fails.append(f"{stat} lateness {v:.1f} us > {b:g} us ({key})")
+        b = _tol(tol, "periodic_drift_us", sc.load)
+        if b is not None:
+            bounds["drift_max_us"] = b
+            if f["drift_max_us"] > b:
+                fails.append(f"phase drift {f['drift_max_us']:.1f} us > {b} us")
+        b = _tol(tol, "periodic_irregular_steps", sc.load) or 0
+        bounds["irregular_steps"] = b
+        if f["irregular_steps"] > b:
+            fails.append(
+                f"{f['irregular_steps']} expiries repeated a soft expiry (less than one period"
+                f" after the previous; bound {b})"
+            )
+        b = _tol(tol, "hrtimer_overrun_ratio", sc.load)
+        if b is not None:
+            ratio = f["missed_periods"] / max(1, f["samples"] + f["missed_periods"])
+            bounds["overrun_ratio"] = b
+            if ratio > b:
+                fails.append(f"missed periods {ratio:.3f} of expected > {b}")
+    else:
+        b = _tol(tol, "timer_max_late_jiffies", sc.load)
+        if b is not None and f["late_excess_max"] is not None:
+            bounds["late_excess_max"] = b
+            if f["late_excess_max"] > b:
+                fails.append(
+                    f"timer fired {f['late_excess_max']} jiffies after its wheel bucket (bound {b})"
+                )
+    return fails, bounds
+
+
+def _is_link_error(e: BaseException) -> bool:
+    if LinkError is not None and isinstance(e, LinkError):
+        return True
+    return type(e).__name__ in {"LinkLost", "LinkTimeout", "BoardReset", "LinkError"} or isinstance(
+        e, (OSError, EOFError, TimeoutError)
+    )
+
+
+def run_scenario(
+    board: Any, sc: Scenario, samples: int, progress: Callable[[str], None] | None = None
+) -> list[str]:
+    """Exec one scenario; return its output lines (bounded by the exec timeout)."""
+    code = sc.program(samples)
+    stream = getattr(board, "exec_stream", None)
+    lines: list[str] = []
+    if stream is None:
+        return board.exec(code, sc.timeout()).splitlines()
+    for line in stream(code, sc.timeout()):
+        lines.append(line)
+        if progress and line.startswith("KTH "):
+            progress(".")
+    return lines
+
+
+def evaluate(sc: Scenario, lines: Iterable[str], tol: dict) -> dict:
+    """Parse, analyse and check one scenario's output; the JSON-ready scenario entry."""
+    lines = list(lines)
+    parsed = framing.parse_lines(lines)
+    done = [m for m in map(_DONE.search, lines) if m and m["name"] == sc.name]
+    dumps = [d for d in parsed.dumps if d.scenario == sc.name]
+    res = stats.analyze(sc.name, dumps)
+    f = res.figures
+    f["frame_errors"] = parsed.errors + f["frame_errors"]
+    f["garbage_lines"] = parsed.garbage_lines
+    f["load"] = sc.load
+    f["family"] = sc.family
+    f["device_samples"] = int(done[-1]["samples"]) if done else None
+    f["ring_records"] = int(done[-1]["ring"]) if done else None
+    fails, bounds = check(sc, f, tol)
+    if not done:
+        fails.append("the device did not report the end of the scenario")
+    elif f["device_samples"] != f["samples"]:
+        fails.append(
+            f"the trace holds {f['samples']} expiries, the device counted {f['device_samples']}"
+        )
+    f["bounds"] = bounds
+    f["failures"] = fails
+    f["passed"] = not fails
+    f["_series"] = (res.times, res.lateness)
+    return f
+
+
+def main(args: Any, board: Any) -> int:
+    """Entry point used by the CLI; returns 0 when every bound holds and the run completed."""
+    profile = getattr(board, "profile", None) or {}
+    tol = profile.get("tolerances", {})
+    names = list(getattr(args, "scenario", None) or SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        print(
+            f"validate: unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}",
+            file=sys.stderr,
+        )
+        return 2
+    samples = getattr(args, "samples", None) or DEFAULT_SAMPLES
+    out = sys.stdout
+    results: list[dict] = []
+    error: str | None = None
+    partial = False
+    t0 = time.monotonic()
+    for i, name in enumerate(names):
+        sc = SCENARIOS[name]
+        out.write(f"validate: {name} ")
+        out.flush()
+        try:
+            lines = run_scenario(board, sc, samples, lambda s: (out.write(s), out.flush()))
+        except Exception as e:  # noqa: BLE001 - classified below
+            if _is_link_error(e):
+                error = f"link failed during {name}: {type(e).__name__}: {e}"
+                partial = True
+                out.write("LINK FAILED\n")
+                print(
+                    f"validate: ERROR {error}; keeping {len(results)} completed scenario(s)",
+                    file=sys.stderr,
+                )
+                results.append(report.errored(name, error))
+                results += [report.not_run(n, "link failed before it ran") for n in names[i + 1 :]]
+                break
+            tb = getattr(e, "traceback", "") or str(e)
+            out.write("DEVICE ERROR\n")
+            print(f"validate: {name}: the board raised: {tb.strip()}", file=sys.stderr)
+            results.append(report.errored(name, f"{type(e).__name__}: {tb.strip()}"))
+            continue
+        f = evaluate(sc, lines, tol)
+        out.write(f" {f['samples']} samples {'ok' if f['passed'] else 'FAIL'}\n")
+        results.append(f)
+    full = set(names) == set(SCENARIOS) and samples >= DEFAULT_SAMPLES
+    min_total = int(tol.get("min_total_samples", MIN_TOTAL_SAMPLES)) if full else None
+    doc = report.document(profile, tol, results, partial, error, time.monotonic() - t0, min_total)
+    report.print_summary(doc, out)
+    if getattr(args, "json", None):
+        report.write_json(doc, args.json)
+    if getattr(args, "junit", None):
+        report.write_junit(doc, args.junit)
+    if getattr(args, "plot", None):
+        try:
+            report.write_plot(doc, args.plot)
+        except ImportError as e:
+            print(f"validate: no plot ({e})", file=sys.stderr)
+    return 0 if doc["passed"] else 1

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from ktimers_host.board import Board
+from ktimers_host.emulator import Emulator
+from ktimers_host.flash import flash
+from ktimers_host.pytest_plugin import check_device_output
+from ktimers_host.transport import BoardError, LinkError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests" / "device"
 SCRIPTS = sorted(p.name for p in DEVICE.glob("test_*.py"))
 UNIX = ROOT / "build" / "unix" / "micropython"
+FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
+# the emulated board runs these from its flash; the unix-only stand-ins stay on unix
+MPS2_SKIP = {"test_backend_standins.py"}
 EXAMPLES = ROOT / "examples"
 
 
@@ -90,3 +100,34 @@ def test_example_runs_unix(name: str) -> None:
         assert "stopped after" in out and "pending=0" in out, out
     else:
         assert "console blanked after 150 jiffies" in out, out
+
+
+@pytest.fixture(scope="module")
+def mps2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
+    """The emulated reference board: a private QEMU (own flash image), the
+    library flashed as .mpy, reached over its serial pty."""
+    if not FIRMWARE.exists():
+        pytest.fail(f"{FIRMWARE} is missing: run `make firmware` first")
+    work = tmp_path_factory.mktemp("mps2")
+    emu = Emulator(FIRMWARE, work / "flash.img", workdir=work)
+    emu.start()
+    b = Board("mps2-an385", port=str(emu.pty), root=ROOT).connect()
+    try:
+        flash(b, progress=False)
+        yield b
+    finally:
+        b.close()
+        emu.stop()
+
+
+@pytest.mark.parametrize("script", [s for s in SCRIPTS if s not in MPS2_SKIP])
+def test_device_script_mps2(mps2: Board, script: str) -> None:
+    path = DEVICE / script
+    try:
+        mps2.soft_reset()
+        out = mps2.run_script(path, timeout=300)
+    except BoardError as e:
+        pytest.fail(f"{script} raised on mps2-an385:\n{e.output}\n{e.traceback}", pytrace=False)
+    except LinkError as e:
+        pytest.fail(f"{script}: link failure: {type(e).__name__}: {e}\n{e.output}", pytrace=False)
+    check_device_output(script, mps2, out)

@@ -1,0 +1,3 @@
+# ktimers frozen into the stock stm32 port (see firmware/README.md for the build command).
+include("$(PORT_DIR)/boards/manifest.py")
+package("ktimers", base_path="../../lib")

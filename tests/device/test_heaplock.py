@@ -10,13 +10,13 @@ from ktimers import *
 core = ktimers.core
 hq = __import__("sys").modules["ktimers.hrtimer"]
 trace = __import__("sys").modules["ktimers.trace"]
-count = [0]
+count = [0, 0]  # callbacks, periods forwarded (overruns included)
 P = 200_000
 
 
 def cb(t):
     count[0] += 1
-    hrtimer_forward_now(t, P)
+    count[1] += hrtimer_forward_now(t, P)
     return HRTIMER_RESTART
 
 
@@ -43,22 +43,31 @@ if board.NAME == "sim":
     want = 400
 else:
     cyc = board.CS_HZ // 10  # 100 ms of board time, counted on the clocksource
+    start = p0 = n0 = p1 = n1 = 0  # bound now: a new global under heap_lock allocates
     micropython.heap_lock()
     try:
+        p0, n0 = count[1], count[0]
         start = board.cs_read()
         while core.raw_diff(board.cs_read(), start) < cyc:
             pass
+        p1, n1 = count[1], count[0]
     finally:
         micropython.heap_unlock()
     want = 100_000_000 // P
+    count[0], count[1] = n1 - n0, p1 - p0
 n = count[0]
+periods = count[1]
 ticks = core._tick_pending - ticks0
 hrtimer_cancel(t)
 assert hq._irq_exc is None, "exception in hard IRQ: %r" % (hq._irq_exc,)
-assert want - 5 <= n <= want + 5, "hard callbacks under heap lock: %d, want ~%d" % (n, want)
+# A late interrupt (QEMU in real time on a busy host) is an overrun, not a lost
+# period: hrtimer_forward_now counts it.  So the periods forwarded match the
+# window exactly, and most of them ran as callbacks under the lock.
+assert want - 3 <= periods <= want + 3, "periods forwarded under heap lock: %d, want %d" % (periods, want)
+assert n >= want // 2, "hard callbacks under heap lock: %d of %d periods" % (n, want)
 assert ticks >= 15, "ticks counted under heap lock: %d" % ticks
 hard = [r for r in trace.records() if r[0] == 6 and r[4] == 1]
 assert len(hard) >= min(n, 256) // 2 - 1, "trace recorded in hard IRQ: %d" % len(hard)
 assert not [l for l in dmesg_lines() if "MemoryError" in l], dmesg_lines()
-print("hard callbacks", n, "ticks", ticks, "board", board.NAME)
+print("hard callbacks", n, "periods", periods, "ticks", ticks, "board", board.NAME)
 print("KTEST PASS")

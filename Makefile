@@ -32,7 +32,7 @@ test: setup
 	$(VPY) -m pytest tests -q
 
 demo: setup
-	$(VENV)/bin/ktimers demo --board $(BOARD)
+	$(VENV)/bin/ktimers --board $(BOARD) demo --json reports/validate.json --junit reports/validate.xml --plot reports/validate.png
 
 fmt:
 	$(VENV)/bin/ruff format host tests

@@ -22,10 +22,12 @@ so timers started with hrtimer_start_range_ns() coalesce into one event:
 Contexts (as on PREEMPT_RT): callbacks run in HRTIMER_SOFTIRQ (scheduled)
 unless started with HRTIMER_MODE_HARD on a board whose profile allows hard
 IRQs.  Hard dispatch allocates nothing: when a HARD timer is the queue head,
-its soft expiry is kept as a raw counter value (small int, _hexp) and the
+its soft expiry is kept as a raw counter value (small int, _h_exp) and the
 interrupt compares raw counter values only; hrtimer_forward_now() called from
-that callback moves _hexp in whole counter cycles and counts the cycles in
-_hfwd_cyc, which the softirq folds into the 64-bit ns expiry later.  If the
+that callback moves _h_exp in whole counter cycles and counts the cycles in
+_h_fwd, which the softirq folds into the 64-bit ns expiry later.  Only one
+timer is the hard head at a time, so this state is module-wide, not per timer
+(five attributes fewer per hrtimer: ~100 bytes of heap each on a 32-bit board).  If the
 forwarded timer is still before the next queued event (_ce_limit), the IRQ
 reprograms the clock event itself; otherwise it raises HRTIMER_SOFTIRQ.
 
@@ -72,6 +74,13 @@ _ce_limit = 0  # raw counter: next other event; IRQ-side restarts must stay befo
 _irq_exc = None
 _irq_exc_t = None
 _in_run = False
+# hard head, in raw counter cycles (small ints): soft expiry floor, its ns
+# remainder, hard-soft delta, cycles forwarded in IRQ, forwarded this IRQ
+_h_exp = 0
+_h_rem = 0
+_h_delta = 0
+_h_fwd = 0
+_h_moved = False
 nr_events = 0
 nr_retries = 0
 nr_hangs = 0
@@ -97,11 +106,6 @@ class hrtimer:
         self._seq = 0
         self._owner = None
         self._container = None
-        self._hexp = 0
-        self._hrem = 0
-        self._hdelta = 0
-        self._hfwd_cyc = 0
-        self._moved = False
         _tid = _tid % 0x7FFF + 1
         self.trace_id = 0x7FFF + _tid  # 0x8000..0xFFFE: fits a u16 trace field
 
@@ -227,13 +231,13 @@ def _enqueue(t):
 def _sync():
     """Fold what the hard IRQ did to the head HARD timer back into the queue.
     Task/softirq context; every queue operation starts here."""
-    global _hard_head, _irq_exc, _irq_exc_t
+    global _hard_head, _irq_exc, _irq_exc_t, _h_fwd
     t = _hard_head
     if t is not None:
         st = core.hw.irq_save()
         _hard_head = None
-        c = t._hfwd_cyc
-        t._hfwd_cyc = 0
+        c = _h_fwd
+        _h_fwd = 0
         core.hw.irq_restore(st)
         if c:
             ns = c * core.NS_PER_CYC
@@ -263,7 +267,7 @@ def _clamp_cyc(c):
 
 def _reprogram(force=False):
     """Program the clock event device for the head (tick_program_event)."""
-    global _expires_next, _hard_head, _ce_limit, nr_reprograms
+    global _expires_next, _hard_head, _ce_limit, nr_reprograms, _h_exp, _h_rem, _h_delta, _h_fwd
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
@@ -282,10 +286,10 @@ def _reprogram(force=False):
     if hh is not None:
         npc = core.NS_PER_CYC
         c = t._skey // npc
-        t._hexp = (c + core._raw0) & core.CS_MASK
-        t._hrem = t._skey - c * npc
-        t._hdelta = -(-(t._key - t._skey) // npc)
-        t._hfwd_cyc = 0
+        _h_exp = (c + core._raw0) & core.CS_MASK
+        _h_rem = t._skey - c * npc
+        _h_delta = -(-(t._key - t._skey) // npc)
+        _h_fwd = 0
         if len(_heap) > 1:
             o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
             _ce_limit = core.ns_to_raw(o._key)
@@ -301,7 +305,7 @@ def _reprogram(force=False):
 
 def _ce_irq(_):
     # hrtimer_interrupt, hard half.  Hard IRQ context: small ints only.
-    global _irq_exc, _irq_exc_t, nr_events
+    global _irq_exc, _irq_exc_t, nr_events, _h_moved
     t = _hard_head
     hw = core.hw
     nr_events += 1
@@ -310,14 +314,14 @@ def _ce_irq(_):
         return
     now = hw.cs_read()
     mask = core.CS_MASK
-    target = (t._hexp + (1 if t._hrem else 0)) & mask
+    target = (_h_exp + (1 if _h_rem else 0)) & mask
     d = core.raw_diff(now, target)
     if d < 0:  # clamped to max delta: not there yet
         hw.ce_set_next(_clamp_cyc(-d), _ce_irq)
         return
     core._hardirq += 1
     t._state = _CALLBACK
-    t._moved = False
+    _h_moved = False
     _tr.record(6, t.trace_id, now, target, 1)
     r = 0
     try:
@@ -329,8 +333,8 @@ def _ce_irq(_):
     _tr.record(7, t.trace_id, hw.cs_read(), 1 if r == 1 else 0, 0)
     if r == 1:
         t._state = _ENQUEUED
-        if t._moved:
-            target = (t._hexp + (1 if t._hrem else 0) + t._hdelta) & mask
+        if _h_moved:
+            target = (_h_exp + (1 if _h_rem else 0) + _h_delta) & mask
             if core.raw_diff(target, _ce_limit) < 0:
                 now = hw.cs_read()
                 hw.ce_set_next(_clamp_cyc(core.raw_diff(target, now)), _ce_irq)
@@ -342,6 +346,7 @@ def _ce_irq(_):
 
 def _forward_irq(t, interval):
     # hrtimer_forward_now from the timer's own hard IRQ callback: raw cycles.
+    global _h_exp, _h_fwd, _h_moved
     npc = core.NS_PER_CYC
     if interval < hrtimer_resolution:
         interval = hrtimer_resolution
@@ -349,13 +354,13 @@ def _forward_irq(t, interval):
     if ivc < core.hw.CE_MIN_CYC:
         ivc = core.hw.CE_MIN_CYC
     now = core.hw.cs_read()
-    dh = core.raw_diff(now, (t._hexp + t._hdelta) & core.CS_MASK)
+    dh = core.raw_diff(now, (_h_exp + _h_delta) & core.CS_MASK)
     if dh < 0:
         return 0
     orun = dh // ivc + 1
-    t._hexp = (t._hexp + orun * ivc) & core.CS_MASK
-    t._hfwd_cyc += orun * ivc
-    t._moved = True
+    _h_exp = (_h_exp + orun * ivc) & core.CS_MASK
+    _h_fwd += orun * ivc
+    _h_moved = True
     return orun
 
 

@@ -127,15 +127,20 @@ class Emulator:
     def command(self) -> list[str]:
         cmd = [
             QEMU,
-            "-machine", "mps2-an385",
+            "-machine",
+            "mps2-an385",
             "-nographic",
-            "-monitor", "none",
-            "-serial", "pty",
-            "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+            "-monitor",
+            "none",
+            "-serial",
+            "pty",
+            "-qmp",
+            f"unix:{self.qmp_path},server=on,wait=off",
             "-semihosting-config",
             f"enable=on,target=native,arg=firmware,arg=flash={self._flash_arg()}"
             + (",arg=idle=spin" if self.deterministic else ""),
-            "-kernel", str(self.firmware),
+            "-kernel",
+            str(self.firmware),
         ]
         if self.deterministic:
             cmd += ICOUNT_ARGS

@@ -111,7 +111,7 @@ def _kt_walk(d):
         if e[1] == 0x4000:
             _kt_walk(p)
         else:
-            print(repr(p))
+            print(p)
 _kt_walk(%r)
 """
 
@@ -127,8 +127,6 @@ def flash(
     clean: bool = True,
 ) -> FlashReport:
     """Make the board's lib dir hold exactly ``files`` (default: `build_files`)."""
-    import ast
-
     from tqdm import tqdm
 
     t0 = time.monotonic()
@@ -178,7 +176,9 @@ def flash(
         root_dir = _join(lib, "ktimers")
         out = t.exec(_LIST_TREE % root_dir, timeout=60)
         for line in out.splitlines():
-            p = ast.literal_eval(line)
+            p = line.strip()
+            if not p.startswith(root_dir + "/"):
+                raise LinkError(f"unexpected path listed by the board: {line[:200]!r}")
             if p not in targets:
                 t.remove(p)
                 rep.removed.append(p)

@@ -5,15 +5,16 @@
 ``ampy.pyboard.Pyboard`` and moves files with ``ampy.files.Files``.  Both share one exec
 engine (this module) that adds what the libraries lack: an overall deadline on every read,
 output streamed line by line, and typed link errors (`LinkTimeout`, `LinkLost`,
-`BoardReset`) that carry the output received so far.  Board text is never ``eval``-ed:
-values come back through ``ast.literal_eval``.
+`BoardReset`) that carry the output received so far.  Board text is never evaluated:
+values come back as JSON, file contents as hex, hashes as tab-separated fields, each
+parsed strictly and checked.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -96,6 +97,9 @@ def _kt_hash(p):
         return 'crc32:%08x' % (c & 0xFFFFFFFF if c != 0x811C9DC5 else 0)
     return 'fnv1a32:%08x' % c
 """
+
+
+_HASH_LINE = re.compile(r"([^\t]+)\t((?:sha256|crc32|fnv1a32):[0-9a-f]+|None)")
 
 
 def local_hash(data: bytes, alg: str) -> str:
@@ -361,12 +365,12 @@ class Transport:
         return "\n".join(lines) + ("\n" if lines else "")
 
     def eval(self, expr: str, timeout: float | None = 30.0) -> Any:
-        """Value of a Python literal expression on the board (parsed with literal_eval)."""
-        text = self.exec(f"print(repr({expr}))", timeout).strip()
+        """Value of an expression on the board, sent back as JSON (tuples arrive as lists)."""
+        text = self.exec(f"import json as _j\nprint(_j.dumps({expr}))", timeout).strip()
         try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError) as e:
-            raise LinkError(f"board returned a non-literal value: {text[:200]!r}") from e
+            return json.loads(text)
+        except ValueError as e:
+            raise LinkError(f"board returned no JSON value: {text[:200]!r}") from e
 
     # -- files --------------------------------------------------------------------------
     def write_file(self, path: str, data: bytes, timeout: float = 60.0) -> None:
@@ -397,17 +401,24 @@ class Transport:
     def read_file(self, path: str, timeout: float = 60.0) -> bytes:
         code = (
             f"_f=open({path!r},'rb')\nwhile 1:\n b=_f.read(128)\n if not b:break\n"
-            " print(repr(b))\n_f.close()"
+            " print(''.join('%02x' % x for x in b))\n_f.close()"
         )
         out = self.exec(code, timeout)
-        return b"".join(ast.literal_eval(x) for x in out.splitlines() if x)
+        try:
+            return b"".join(bytes.fromhex(x) for x in out.splitlines() if x)
+        except ValueError as e:
+            raise LinkError(f"bad hex from board reading {path}: {out[:200]!r}") from e
 
     def hash_files(self, paths: list[str], timeout: float = 120.0) -> dict[str, str | None]:
-        code = _HASH_FN + "for _p in %r:\n print(repr((_p, _kt_hash(_p))))\n" % (list(paths),)
+        code = _HASH_FN + "for _p in %r:\n print('%%s\\t%%s' %% (_p, _kt_hash(_p)))\n" % (
+            list(paths),
+        )
         res: dict[str, str | None] = {}
         for line in self.exec(code, timeout).splitlines():
-            p, h = ast.literal_eval(line)
-            res[p] = h
+            m = _HASH_LINE.fullmatch(line)
+            if not m or m[1] not in paths:
+                raise LinkError(f"bad hash line from board: {line[:200]!r}")
+            res[m[1]] = None if m[2] == "None" else m[2]
         return res
 
     def rename(self, src: str, dst: str) -> None:

@@ -48,14 +48,19 @@ class Board:
         return out.decode(errors="replace")
 
     def values(self, code: str, timeout: float = 60) -> dict[str, object]:
-        """Run code that prints `key=value` lines (values are Python literals)."""
-        import ast
+        """Run code whose `print("key=", expr)` lines report values: the board sends
+        each value as JSON, the host parses JSON only (board text is never evaluated)."""
+        import json
+        import re
 
+        code = "import json\n" + re.sub(
+            r'^print\("(\w+)=", (.*)\)$', r'print("\1=", json.dumps(\2))', code, flags=re.M
+        )
         res: dict[str, object] = {}
         for line in self.run(code, timeout).splitlines():
             if "=" in line:
                 k, v = line.split("=", 1)
-                res[k.strip()] = ast.literal_eval(v.strip())
+                res[k.strip()] = json.loads(v.strip())
         return res
 
     def expect(self, ending: bytes, timeout: float = 10.0) -> bytes:
@@ -244,7 +249,7 @@ def test_file_survives_reset_and_restart(tmp_path: Path) -> None:
         # machine.reset(): SYSRESETREQ, QEMU reboots the board on the same pty
         b.tr.exec_raw_no_follow("import machine; machine.reset()")
         b.tr.in_raw_repl = False
-        b.expect(b"Type \"help()\" for more information.\r\n", timeout=20)
+        b.expect(b'Type "help()" for more information.\r\n', timeout=20)
         assert "12345" in b.run("import kt_persist; print(kt_persist.VALUE)")
     finally:
         b.close()

@@ -22,16 +22,18 @@ from ktimers_host.transport import (
 def test_exec_eval_and_raw_paste(unix_board: Board) -> None:
     t = unix_board.transport
     assert t.exec("print('a')\nprint()\nprint('b', end='')") == "a\n\nb\n"
-    assert t.eval("[1, 2.5, 'x', None, (3,)]") == [1, 2.5, "x", None, (3,)]
+    assert t.eval("[1, 2.5, 'x', None, (3,)]") == [1, 2.5, "x", None, [3]]  # JSON
     assert t.use_raw_paste, "the unix board's raw REPL server offers raw-paste"
     big = "x = %r\nprint(len(x), x[-5:])" % ("0123456789" * 2000)
     assert t.exec(big).split() == ["20000", "56789"]
 
 
 def test_eval_never_evaluates_board_text(unix_board: Board) -> None:
-    # a non-literal reply is an error, not code run on the host
-    with pytest.raises(Exception, match="non-literal"):
-        unix_board.eval("'__import__(\"os\").getcwd()' if 0 else type(1)")
+    # board text is parsed as JSON only: code in a reply stays a string, and a
+    # reply that is not JSON is an error, not something run on the host
+    assert unix_board.eval("'__import__(\"os\").getcwd()'") == '__import__("os").getcwd()'
+    with pytest.raises(Exception, match="JSON|TypeError"):
+        unix_board.eval("type(1)")
 
 
 def test_board_exception_carries_traceback_and_output(unix_board: Board) -> None:

@@ -71,9 +71,11 @@ def test_example_timer_test_unix() -> None:
     assert len(init) == len(d1) == len(d2) == 1, out
     assert "timer_test: arming timer 1 to fire 5 seconds from now" in out
     assert "timer_test: arming timer 2 to fire 10 seconds from now" in out
-    hz_period = 1 / 250
-    assert 5.0 <= d1[0] - init[0] <= 5.0 + 0.1 + 2 * hz_period * 8, out
-    assert 10.0 <= d2[0] - init[0] <= 10.0 + 0.1 + 2 * hz_period * 64, out
+    # 1250 and 2500 jiffies at HZ=250 sit on wheel level 2: granularity 64 jiffies
+    # (256 ms), rounded up, never early; plus softirq latency on the host
+    slack = 64 / 250 + 0.1
+    assert 5.0 <= d1[0] - init[0] <= 5.0 + slack, out
+    assert 10.0 <= d2[0] - init[0] <= 10.0 + slack, out
 
 
 def test_example_hires_timer_unix() -> None:

@@ -5,7 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BOARD ?= mps2-an385
 
-.PHONY: setup deps venv src unix firmware test demo clean fmt
+.PHONY: setup deps venv src unix firmware test demo bench clean fmt
 
 setup: deps venv unix firmware
 
@@ -40,3 +40,9 @@ fmt:
 
 clean:
 	rm -rf build/unix build/mps2-an385/firmware.elf
+
+bench: setup
+	$(VENV)/bin/ktimers -q --board unix run bench/mem.py
+	$(VENV)/bin/ktimers -q --board unix run --no-flash bench/speed.py
+	$(VENV)/bin/ktimers -q --board mps2-an385 run bench/mem.py
+	$(VENV)/bin/ktimers -q --board mps2-an385 run --no-flash bench/speed.py

@@ -5,9 +5,9 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BOARD ?= mps2-an385
 
-.PHONY: setup deps venv src unix firmware test demo bench clean fmt
+.PHONY: setup deps venv src unix firmware firmware-frozen test demo bench clean fmt
 
-setup: deps venv unix firmware
+setup: deps venv unix firmware firmware-frozen
 
 deps:
 	$(MAKE) -C firmware deps
@@ -27,6 +27,9 @@ unix:
 
 firmware:
 	$(MAKE) -C firmware firmware FREEZE=$(FREEZE)
+
+firmware-frozen:
+	$(MAKE) -C firmware firmware FREEZE=1
 
 test: setup
 	$(VPY) -m pytest tests -q

@@ -53,7 +53,7 @@ def make_unix_board(tmp_path: Path) -> Iterator[Callable[..., Board]]:
 def own_emulator(tmp_path: Path) -> Iterator[object]:
     """A QEMU instance of our own (own work dir, copy of the flash image), stopped after."""
     if not FIRMWARE.exists() or shutil.which("qemu-system-arm") is None:
-        pytest.skip("emulated board not built (make firmware)")
+        pytest.fail("emulated board not built: run `make firmware`")
     from ktimers_host.emulator import Emulator
 
     flash = tmp_path / "flash.img"

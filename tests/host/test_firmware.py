@@ -14,10 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-serial = pytest.importorskip("serial")
-transport_serial = pytest.importorskip("mpremote.transport_serial")
-SerialTransport = transport_serial.SerialTransport
+import serial  # noqa: E402,F401
+from mpremote.transport_serial import SerialTransport  # noqa: E402
 
 from ktimers_host.emulator import DEFAULT_FIRMWARE, REPO_ROOT, Emulator  # noqa: E402
 
@@ -368,3 +366,32 @@ def test_board_answers_after_reset_via_qmp(board: Board) -> None:
     t0 = time.monotonic()
     assert "alive" in board.run("print('alive')")
     assert time.monotonic() - t0 < 15
+
+
+def test_frozen_firmware_has_ktimers_built_in(tmp_path: Path) -> None:
+    """`make firmware FREEZE=1`: ktimers is in the image (.frozen), so a board with a
+    blank flash runs it without any file flashed."""
+    fw = DEFAULT_FIRMWARE.with_name("firmware-frozen.elf")
+    if not fw.is_file():
+        pytest.fail(f"{fw} is missing: run `make firmware FREEZE=1` (part of `make setup`)")
+    emu = Emulator(fw, tmp_path / "blank.img", workdir=tmp_path)
+    emu.start()
+    b = Board(emu)
+    try:
+        v = b.values(
+            """
+import os, sys
+from ktimers import *
+done = completion()
+def fn(t):
+    complete(done)
+t = timer_list(); timer_setup(t, fn, 0); mod_timer(t, jiffies() + 2)
+print("waited=", wait_for_completion_timeout(done, HZ) > 0)
+print("frozen=", sys.path[0] == ".frozen" and "ktimers" not in os.listdir("/lib"))
+print("backend=", sys.modules["ktimers.core"].hw.NAME)
+"""
+        )
+    finally:
+        b.close()
+        emu.stop()
+    assert v == {"waited": True, "frozen": True, "backend": "mps2"}, v

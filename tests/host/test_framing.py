@@ -176,7 +176,7 @@ def test_device_dumper_round_trip(tmp_path, alg):
     """scenarios/common.py's ktv_dump on the unix port, against a stub ktimers package."""
     mp = _micropython()
     if mp is None:
-        pytest.skip("no unix micropython binary")
+        pytest.fail("no unix micropython binary: run `make unix`")
     pkg = tmp_path / "ktimers"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("HZ = 250\ndef jiffies():\n    return 0\n")

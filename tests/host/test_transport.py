@@ -188,7 +188,7 @@ def test_emulator_kind_starts_and_stops_qemu(
     root = Path(__file__).resolve().parents[2]
     fw = root / "build" / "mps2-an385" / "firmware.elf"
     if not fw.exists() or shutil.which("qemu-system-arm") is None:
-        pytest.skip("emulated board not built")
+        pytest.fail("emulated board not built: run `make firmware`")
     img = root / "build" / "mps2-an385" / "flash.img"
     if img.exists():
         shutil.copy(img, tmp_path / "flash.img")

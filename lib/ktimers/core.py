@@ -130,7 +130,7 @@ def init(backend=None, hz=None, **cfg):
     cls = _load_backend(name)
     h = cls(**conf)
     tm = sys.modules["ktimers.timer"]  # not `from . import`: the package
-    hm = sys.modules["ktimers.hrtimer"]  # rebinds these names to the classes
+    hm = sys.modules["ktimers.hrtimer_base"]  # rebinds these names to the classes
     _timer_mod, _hrtimer_mod = tm, hm
     HZ = hz
     _jf._set_hz(hz)

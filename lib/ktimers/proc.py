@@ -7,7 +7,7 @@ pending timer_list and hrtimer.  Task context.
 
 from . import core
 from . import timer as _tm
-from . import hrtimer as _hr
+from . import hrtimer_base as _hr
 
 
 def _fname(f):

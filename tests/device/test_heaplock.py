@@ -8,7 +8,7 @@ import ktimers
 from ktimers import *
 
 core = ktimers.core
-hq = __import__("sys").modules["ktimers.hrtimer"]
+hq = __import__("sys").modules["ktimers.hrtimer_base"]
 trace = __import__("sys").modules["ktimers.trace"]
 count = [0, 0]  # callbacks, periods forwarded (overruns included)
 P = 200_000

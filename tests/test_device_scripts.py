@@ -116,6 +116,9 @@ def mps2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     b = Board("mps2-an385", port=str(emu.pty), root=ROOT).connect()
     try:
         flash(b, progress=False)
+        # the device scripts import their shared helpers from ktest (only the
+        # script itself is sent per test): put it next to the library
+        b.transport.write_file(b.lib_dir + "/ktest.py", (DEVICE / "ktest.py").read_bytes())
         yield b
     finally:
         b.close()

@@ -11,7 +11,9 @@ Contexts (as on PREEMPT_RT): callbacks run in HRTIMER_SOFTIRQ (scheduled)
 unless started with HRTIMER_MODE_HARD on a board whose profile allows hard
 IRQs; then they run in the clock event's interrupt, where the callback must
 allocate nothing and may restart itself with hrtimer_forward_now() +
-HRTIMER_RESTART.  The queue, the clock event programming, hard dispatch and
+HRTIMER_RESTART.  A hard callback should reach its data through the timer
+(container_of) or through globals bound before it starts: creating new globals
+while it runs can resize the dict it is reading.  The queue, the clock event programming, hard dispatch and
 hang protection are in ktimers.hrtimer_base (algorithm notes there).  Every
 queue operation here holds softirqs off (local_bh_disable), the base lock.
 """

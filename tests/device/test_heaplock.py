@@ -20,6 +20,11 @@ def cb(t):
     return HRTIMER_RESTART
 
 
+# Every global this script uses is bound before the HARD timer starts: a hard
+# IRQ that looks up a global while the main code grows the globals dict (a
+# new name) can miss it -- a MicroPython rule for hard callbacks.
+ticks0 = want = cyc = start = p0 = n0 = p1 = n1 = n = periods = ticks = i = 0
+hard = None
 board = core.hw
 if not board.HARD_IRQ:
     board = ktimers.init("sim", hz=250, CS_BITS=30)
@@ -43,7 +48,6 @@ if board.NAME == "sim":
     want = 400
 else:
     cyc = board.CS_HZ // 10  # 100 ms of board time, counted on the clocksource
-    start = p0 = n0 = p1 = n1 = 0  # bound now: a new global under heap_lock allocates
     micropython.heap_lock()
     try:
         p0, n0 = count[1], count[0]

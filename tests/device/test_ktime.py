@@ -1,23 +1,10 @@
 # test_ktime: ktime_t arithmetic (Linux ktime.h) and the clocks on the sim backend.
 import ktimers
 from ktimers import core
+from ktest import eq, raises
 from ktimers import ktime as K
 
 _init = getattr(ktimers, "init", None) or core.init
-
-
-def eq(got, want, what):
-    assert got == want, "%s: got %r, want %r" % (what, got, want)
-
-
-def raises(exc, fn, args, text=None):
-    try:
-        fn(*args)
-    except exc as e:
-        if text is not None:
-            assert text in str(e), "%s%r: message %r lacks %r" % (fn.__name__, args, str(e), text)
-        return
-    raise AssertionError("%s%r did not raise %s" % (fn.__name__, args, exc.__name__))
 
 
 # constants

@@ -5,15 +5,12 @@
 import sys
 import ktimers
 from ktimers import core
+from ktest import eq
 import ktimers.module
 M = sys.modules["ktimers.module"]
 P = sys.modules["ktimers.printk"]
 
 _init = getattr(ktimers, "init", None) or core.init
-
-
-def eq(got, want, what):
-    assert got == want, "%s: got %r, want %r" % (what, got, want)
 
 
 def texts():

@@ -4,24 +4,11 @@ import sys
 import micropython
 import ktimers
 from ktimers import core
+from ktest import eq, raises
 import ktimers.printk
 P = sys.modules["ktimers.printk"]
 
 _init = getattr(ktimers, "init", None) or core.init
-
-
-def eq(got, want, what):
-    assert got == want, "%s: got %r, want %r" % (what, got, want)
-
-
-def raises(exc, fn, args, text=None):
-    try:
-        fn(*args)
-    except exc as e:
-        if text is not None:
-            assert text in str(e), "%s%r: message %r lacks %r" % (fn.__name__, args, str(e), text)
-        return
-    raise AssertionError("%s%r did not raise %s" % (fn.__name__, args, exc.__name__))
 
 
 console = []

@@ -29,48 +29,23 @@ Everything the backend calls is looked up from `machine` and `time` in
 __init__, so a test can substitute both modules (tests/device/standins/).
 """
 
-from micropython import const
-
-_MASK = const(0x3FFFFFFF)
+from ._timerpair import TimerPairHw
 
 
-class ClockHw:
+class ClockHw(TimerPairHw):
     NAME = "machine"
-    CS_HZ = 1_000_000
-    CS_MASK = _MASK
-    CS_NS_PER_CYC = 1000
     CE_MIN_CYC = 1000
-    CE_MAX_CYC = 1 << 28
-    HARD_IRQ = False
 
     def __init__(self, **cfg):
-        import machine
         import time
 
-        self._us = time.ticks_us
-        self._dis = machine.disable_irq
-        self._en = machine.enable_irq
-        self._idle = getattr(machine, "idle", None)
         self._sleep_ms = time.sleep_ms
-        T = machine.Timer
-        self._ONE = T.ONE_SHOT
-        self._PER = T.PERIODIC
-        self._tick = T(cfg.get("TICK_TIMER", -1))
-        self._ce = T(cfg.get("CE_TIMER", -1))
-        self._ce_h = None
-        self._armed = False
-        self._ce_cb = self._ce_fire  # bound once: no allocation per event
-
-    def cs_read(self):
-        return self._us() & _MASK
+        super().__init__(cfg.get("TICK_TIMER", -1), cfg.get("CE_TIMER", -1))
 
     def tick_start(self, hz, handler):
         if 1000 % hz:
             raise ValueError("machine: HZ must divide 1000 (ms soft timers), got %d" % hz)
         self._tick.init(mode=self._PER, period=1000 // hz, callback=handler)
-
-    def tick_stop(self):
-        self._tick.deinit()
 
     def ce_set_next(self, cyc, handler):
         self._ce_h = handler
@@ -78,29 +53,8 @@ class ClockHw:
         # ceil(cyc / 1000) + 1 ms: the first ms of a soft timer may be partial
         self._ce.init(mode=self._ONE, period=(cyc + 999) // 1000 + 1, callback=self._ce_cb)
 
-    def _ce_fire(self, t):
-        # scheduled context; a callback already queued when ce_stop() ran is ignored
-        if self._armed:
-            self._armed = False
-            self._ce_h(t)
-
-    def ce_stop(self):
-        self._armed = False
-        self._ce.deinit()
-
-    def irq_save(self):
-        return self._dis()
-
-    def irq_restore(self, state):
-        self._en(state)
-
     def idle(self):
         if self._idle is not None:
             self._idle()
         else:
             self._sleep_ms(1)
-
-    def deinit(self):
-        self._armed = False
-        self._tick.deinit()
-        self._ce.deinit()

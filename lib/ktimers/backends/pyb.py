@@ -34,23 +34,20 @@ boards MicroPython ships).
 """
 
 from micropython import const
+from ._timerpair import TimerPairHw
 
 _MASK = const(0x3FFFFFFF)
 _RESERVED = (3, 5, 6)
 
 
-class ClockHw:
+class ClockHw(TimerPairHw):
     NAME = "pyb"
-    CS_HZ = 1_000_000
-    CS_MASK = _MASK
-    CS_NS_PER_CYC = 1000
     CE_MIN_CYC = 5
     CE_MAX_CYC = 0x10000
     HARD_IRQ = True
 
     def __init__(self, **cfg):
         import pyb
-        import machine
         import micropython
 
         sid = cfg.get("CS_TIMER", 2)
@@ -63,24 +60,17 @@ class ClockHw:
                 raise ValueError("pyb: TIM%d is used by the firmware (3 LED, 5 servo, 6 ADC/DAC)" % i)
         if sid not in (2, 5):
             raise ValueError("pyb: CS_TIMER must be a 32-bit timer (2), got %d" % sid)
-        self._dis = machine.disable_irq
-        self._en = machine.enable_irq
-        self._idle = machine.idle
         self._sched = micropython.schedule
         T = pyb.Timer
         self._cs = T(sid)
         self._cs.init(prescaler=self._psc(self._cs), period=_MASK)
-        self._cnt = self._cs.counter  # bound once
-        self._tick = T(tid)
-        self._ce = T(cid)
+        self._us = self._cs.counter  # bound once; cs_read masks it
+        self._pair(T(tid), T(cid))
         self._ce_psc = self._psc(self._ce)
         if cid in (2, 5):
             self.CE_MAX_CYC = 1 << 28
-        self._ce_h = None
         self._tick_h = None
-        self._armed = False
         self.HARD_IRQ = bool(cfg.get("HARD_IRQ", True))
-        self._ce_cb = self._ce_fire
         self._tick_relay = self._tick_soft
         self._ce_relay = self._ce_soft
 
@@ -91,9 +81,6 @@ class ClockHw:
             raise ValueError("pyb: timer source clock %d Hz is not whole MHz" % src)
         return src // 1_000_000 - 1
 
-    def cs_read(self):
-        return self._cnt() & _MASK
-
     def tick_start(self, hz, handler):
         self._tick_h = handler
         self._tick.init(freq=hz, callback=handler if self.HARD_IRQ else self._tick_relay)
@@ -103,9 +90,6 @@ class ClockHw:
             self._sched(self._tick_h, t)
         except RuntimeError:
             pass
-
-    def tick_stop(self):
-        self._tick.deinit()
 
     def ce_set_next(self, cyc, handler):
         # any context (hard IRQ included); allocates nothing
@@ -133,17 +117,6 @@ class ClockHw:
         self._armed = False
         self._ce.callback(None)
 
-    def irq_save(self):
-        return self._dis()
-
-    def irq_restore(self, state):
-        self._en(state)
-
-    def idle(self):
-        self._idle()
-
     def deinit(self):
-        self._armed = False
-        self._tick.deinit()
-        self._ce.deinit()
+        super().deinit()
         self._cs.deinit()

@@ -30,36 +30,17 @@ CE_MAX_CYC = 2**28 us.  irq_save = machine.disable_irq().
 """
 
 from micropython import const
+from ._timerpair import TimerPairHw
 
-_MASK = const(0x3FFFFFFF)
 _US = const(1_000_000)
 
 
-class ClockHw:
+class ClockHw(TimerPairHw):
     NAME = "rp2"
-    CS_HZ = 1_000_000
-    CS_MASK = _MASK
-    CS_NS_PER_CYC = 1000
     CE_MIN_CYC = 10
-    CE_MAX_CYC = 1 << 28
-    HARD_IRQ = False
 
     def __init__(self, **cfg):
-        import machine
-        import time
-
-        self._us = time.ticks_us
-        self._dis = machine.disable_irq
-        self._en = machine.enable_irq
-        self._idle = machine.idle
-        T = machine.Timer
-        self._ONE = T.ONE_SHOT
-        self._PER = T.PERIODIC
-        self._tick = T(-1)
-        self._ce = T(-1)
-        self._ce_h = None
-        self._armed = False
-        self._ce_cb = self._ce_fire
+        super().__init__(-1, -1)
         want = bool(cfg.get("HARD_IRQ", True))
         self._hard = False
         if want:
@@ -71,9 +52,6 @@ class ClockHw:
             self._ce.deinit()
         self.HARD_IRQ = self._hard
 
-    def cs_read(self):
-        return self._us() & _MASK
-
     def tick_start(self, hz, handler):
         if _US % hz:
             raise ValueError("rp2: HZ must divide 1000000, got %d" % hz)
@@ -81,9 +59,6 @@ class ClockHw:
             self._tick.init(mode=self._PER, period=_US // hz, tick_hz=_US, callback=handler, hard=True)
         else:
             self._tick.init(mode=self._PER, period=_US // hz, tick_hz=_US, callback=handler)
-
-    def tick_stop(self):
-        self._tick.deinit()
 
     def ce_set_next(self, cyc, handler):
         # any context; allocates nothing (cyc is a small int)
@@ -93,27 +68,3 @@ class ClockHw:
             self._ce.init(mode=self._ONE, period=cyc, tick_hz=_US, callback=self._ce_cb, hard=True)
         else:
             self._ce.init(mode=self._ONE, period=cyc, tick_hz=_US, callback=self._ce_cb)
-
-    def _ce_fire(self, t):
-        # alarm IRQ (hard) or scheduled; ignores an event stopped meanwhile
-        if self._armed:
-            self._armed = False
-            self._ce_h(t)
-
-    def ce_stop(self):
-        self._armed = False
-        self._ce.deinit()
-
-    def irq_save(self):
-        return self._dis()
-
-    def irq_restore(self, state):
-        self._en(state)
-
-    def idle(self):
-        self._idle()
-
-    def deinit(self):
-        self._armed = False
-        self._tick.deinit()
-        self._ce.deinit()

@@ -14,11 +14,12 @@ printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 
 # Bind every submodule first: the star imports below rebind the names
 # jiffies, printk, completion and hrtimer to the kernel objects of that name.
-from . import core, trace, ktime, jiffies, printk, completion, kstruct, module
+from . import core, trace, ktime, jiffies, printk, bug, completion, kstruct, module
 from . import timer, hrtimer_base, hrtimer, sleep, proc
 from .ktime import *
 from .jiffies import *
 from .printk import *
+from .bug import *
 from .completion import *
 from .kstruct import *
 from .module import *

@@ -23,6 +23,7 @@ from . import core
 from . import trace as _tr
 from . import ktime as _kt
 from . import printk as _pk
+from . import bug as _bug
 from . import hrtimer_base as _b
 
 
@@ -105,7 +106,7 @@ def hrtimer_init(timer, clock_id, mode):
     if timer._state & _ENQUEUED:
         hrtimer_cancel(timer)
     if clock_id not in _CLOCKS:
-        _pk.WARN(True, "hrtimer_init: unknown clock %r, using CLOCK_MONOTONIC", clock_id)
+        _bug.WARN(True, "hrtimer_init: unknown clock %r, using CLOCK_MONOTONIC", clock_id)
         clock_id = 1
     if clock_id == 0 and mode & HRTIMER_MODE_REL:
         clock_id = 1
@@ -219,7 +220,7 @@ def hrtimer_forward(timer, now, interval):
     if delta < 0:
         return 0
     if timer._state & _ENQUEUED:
-        _pk.WARN(True, "hrtimer_forward: timer %d is queued", timer.trace_id)
+        _bug.WARN(True, "hrtimer_forward: timer %d is queued", timer.trace_id)
         return 0
     if interval < _b.hrtimer_resolution:
         interval = _b.hrtimer_resolution
@@ -308,7 +309,7 @@ def __set(fn, timer, soft, hard):
     _check(fn, timer)
     _b._sync()
     if timer._state & _ENQUEUED:
-        _pk.WARN(True, "%s: timer %d is queued, expiry not changed", fn, timer.trace_id)
+        _bug.WARN(True, "%s: timer %d is queued, expiry not changed", fn, timer.trace_id)
         return
     timer._softexpires = soft
     timer._expires = hard

@@ -48,6 +48,7 @@ All of this is task context only.
 import sys
 
 from . import printk as _pk
+from . import bug as _bug
 
 try:
     from micropython import const
@@ -361,7 +362,7 @@ def rmmod(name, force=False):
 def _warn_pending(name, when):
     left = _pending_timers(name)
     if left:
-        _pk.WARN(True, "rmmod: %s: %d timer(s) still pending %s", name, len(left), when)
+        _bug.WARN(True, "rmmod: %s: %d timer(s) still pending %s", name, len(left), when)
         for kind, obj in left:
             _pk.pr_warn("rmmod: %s: pending %s %r", name, kind, obj)
 

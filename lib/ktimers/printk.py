@@ -347,65 +347,6 @@ def pr_err_once(fmt, *args):
     return _log_once((3, fmt), 3, fmt, args, True)
 
 
-# --- WARN ------------------------------------------------------------------
-
-def _warn_text(text):
-    if _cur_module is not None:
-        text = "%s [%s]" % (text, _cur_module)
-    _log(LOGLEVEL_WARNING, "%s", ("WARNING: " + text,), False)
-
-
-def WARN(cond, fmt, *args):
-    """If cond is true log ``WARNING: fmt % args`` at KERN_WARNING.
-
-    Returns bool(cond).  Softirq/task (hard IRQ: counted as dropped).
-    """
-    if cond:
-        if _in_hardirq():
-            _log(4, "", (), False)
-        else:
-            if type(fmt) is not str:
-                raise TypeError("WARN: fmt must be str, got %s" % type(fmt).__name__)
-            text = _format("WARN", fmt, args)
-            if text.endswith("\n"):
-                text = text[:-1]
-            _warn_text(text)
-        return True
-    return False
-
-
-def WARN_ON(cond, what=None):
-    """If cond is true log ``WARNING: at <what>`` (or ``WARNING: WARN_ON``).
-
-    Returns bool(cond).  what names the place (Python has no __FILE__/__LINE__).
-    """
-    if cond:
-        if _in_hardirq():
-            _log(4, "", (), False)
-        else:
-            _warn_text("at %s" % what if what is not None else "WARN_ON")
-        return True
-    return False
-
-
-def WARN_ON_ONCE(cond, what=None):
-    """WARN_ON() that logs only the first time for a given `what`; returns bool(cond)."""
-    if cond:
-        if not _in_hardirq() and _once_key(("WARN_ON", what)):
-            _warn_text("at %s" % what if what is not None else "WARN_ON_ONCE")
-        return True
-    return False
-
-
-def WARN_ONCE(cond, fmt, *args):
-    """WARN() that logs only the first time for a given fmt; returns bool(cond)."""
-    if cond:
-        if not _in_hardirq() and _once_key(("WARN", fmt)):
-            WARN(True, fmt, *args)
-        return True
-    return False
-
-
 # --- exceptions --------------------------------------------------------------
 
 def print_exception_to_dmesg(exc, where, owner=None):

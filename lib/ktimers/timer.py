@@ -39,6 +39,7 @@ from micropython import const
 from . import core
 from . import trace as _tr
 from . import printk as _pk
+from . import bug as _bug
 
 TIMER_DEFERRABLE = const(0x00080000)
 TIMER_PINNED = const(0x00100000)
@@ -257,7 +258,7 @@ def add_timer(timer):
     tick).  On a pending timer: WARN once in dmesg and do nothing."""
     _check_timer("add_timer", timer)
     if timer._idx >= 0:
-        _pk.WARN(True, "add_timer: timer %d already pending", timer.trace_id)
+        _bug.WARN(True, "add_timer: timer %d already pending", timer.trace_id)
         return
     _mod("add_timer", timer, timer.expires)
 

@@ -7,6 +7,7 @@ from ktimers import core
 from ktest import eq, raises
 import ktimers.printk
 P = sys.modules["ktimers.printk"]
+B = sys.modules["ktimers.bug"]
 
 _init = getattr(ktimers, "init", None) or core.init
 
@@ -128,17 +129,17 @@ raises(ValueError, P.dmesg_resize, (0,), "dmesg_resize: n must be >= 1")
 
 # WARN family
 P.dmesg_clear()
-eq(P.WARN(False, "never"), False, "WARN false")
+eq(B.WARN(False, "never"), False, "WARN false")
 eq(P.dmesg_entries(), [], "WARN false logs nothing")
-eq(P.WARN(1, "bad value %d", 3), True, "WARN returns cond")
-eq(P.WARN_ON(0), False, "WARN_ON false")
-eq(P.WARN_ON(True, "timer.c:42"), True, "WARN_ON true")
-eq(P.WARN_ON(True), True, "WARN_ON no place")
+eq(B.WARN(1, "bad value %d", 3), True, "WARN returns cond")
+eq(B.WARN_ON(0), False, "WARN_ON false")
+eq(B.WARN_ON(True, "timer.c:42"), True, "WARN_ON true")
+eq(B.WARN_ON(True), True, "WARN_ON no place")
 for i in range(3):
-    P.WARN_ON_ONCE(True, "once-place")
-    P.WARN_ONCE(True, "once %d", i)
+    B.WARN_ON_ONCE(True, "once-place")
+    B.WARN_ONCE(True, "once %d", i)
 P.set_current_module("mymod")
-P.WARN(True, "in module")
+B.WARN(True, "in module")
 P.set_current_module(None)
 eq(texts(), ["WARNING: bad value 3", "WARNING: at timer.c:42", "WARNING: WARN_ON",
              "WARNING: at once-place", "WARNING: once 0", "WARNING: in module [mymod]"], "WARN texts")
@@ -177,7 +178,7 @@ def in_irq(res):
     try:
         res[0] = P.pr_info("from hard irq")
         res[1] = P.printk(P.KERN_ERR)
-        res[2] = P.WARN_ON(1)
+        res[2] = B.WARN_ON(1)
     finally:
         micropython.heap_unlock()
 

@@ -72,10 +72,18 @@ def check_device_output(name: str, board: Board, out: str) -> None:
 
 @pytest.fixture
 def run_device_script(board: Board) -> Callable[..., str]:
-    """``run_device_script(path, timeout=120, soft_reset=True) -> output``."""
+    """``run_device_script(path, timeout=120, soft_reset=True) -> output``.
+
+    A helper module ``ktest.py`` next to the script is put in the board's lib dir
+    first, so device scripts can share assertions (``from ktest import eq``)."""
+    sent: set[Path] = set()
 
     def run(path: str | Path, timeout: float = 120.0, soft_reset: bool = True) -> str:
         path = Path(path)
+        helper = path.with_name("ktest.py")
+        if helper.is_file() and helper not in sent:
+            board.transport.write_file(board.lib_dir + "/ktest.py", helper.read_bytes())
+            sent.add(helper)
         try:
             if soft_reset:
                 board.soft_reset()

@@ -60,63 +60,6 @@ class BoardError(Exception):
         self.output = output
 
 
-# Board-side helper: hash of a file, "alg:hex" or None.  sha256 when hashlib exists,
-# else crc32 from binascii, else FNV-1a 32 (the host computes the same, see `local_hash`).
-_HASH_FN = """
-def _kt_hash(p):
-    try:
-        f = open(p, 'rb')
-    except OSError:
-        return None
-    try:
-        import hashlib
-        h = hashlib.sha256(); a = 'sha256'
-    except (ImportError, AttributeError):
-        h = None
-    c = 0x811C9DC5
-    try:
-        import binascii
-        cr = binascii.crc32
-    except (ImportError, AttributeError):
-        cr = None
-    while True:
-        b = f.read(512)
-        if not b:
-            break
-        if h:
-            h.update(b)
-        elif cr:
-            c = cr(b, c if c != 0x811C9DC5 else 0)
-        else:
-            for x in b:
-                c = ((c ^ x) * 0x01000193) & 0xFFFFFFFF
-    f.close()
-    if h:
-        return a + ':' + ''.join('%02x' % x for x in h.digest())
-    if cr:
-        return 'crc32:%08x' % (c & 0xFFFFFFFF if c != 0x811C9DC5 else 0)
-    return 'fnv1a32:%08x' % c
-"""
-
-
-_HASH_LINE = re.compile(r"([^\t]+)\t((?:sha256|crc32|fnv1a32):[0-9a-f]+|None)")
-
-
-def local_hash(data: bytes, alg: str) -> str:
-    """Host-side twin of the board's ``_kt_hash`` for algorithm ``alg``."""
-    import binascii
-    import hashlib
-
-    if alg == "sha256":
-        return "sha256:" + hashlib.sha256(data).hexdigest()
-    if alg == "crc32":
-        return "crc32:%08x" % (binascii.crc32(data) & 0xFFFFFFFF)
-    c = 0x811C9DC5
-    for x in data:
-        c = ((c ^ x) * 0x01000193) & 0xFFFFFFFF
-    return "fnv1a32:%08x" % c
-
-
 class Transport:
     """Common raw-REPL engine; subclasses provide `_open` and `_enter_raw`."""
 
@@ -440,86 +383,6 @@ class Transport:
         return list(self.eval(f"__import__('os').listdir({path!r})"))
 
 
-class MpremoteTransport(Transport):
-    """Link opened by mpremote's SerialTransport (any pyserial URL)."""
-
-    kind = "mpremote"
-
-    def _open(self) -> Any:
-        from mpremote.transport_serial import SerialTransport
-
-        self._mp = SerialTransport(
-            normalize_url(self.url), baudrate=self.baudrate, timeout=self.read_timeout
-        )
-        return self._mp.serial
-
-    def _enter_raw(self, soft_reset: bool) -> None:
-        self._mp.enter_raw_repl(soft_reset=soft_reset, timeout_overall=10)
-
-
-class AmpyTransport(Transport):
-    """Link opened by adafruit-ampy's Pyboard; files moved with ampy.files.Files."""
-
-    kind = "ampy"
-    use_raw_paste = False  # ampy speaks plain raw REPL only
-
-    def _open(self) -> Any:
-        from ampy import pyboard
-        from ampy.pyboard import Pyboard
-
-        if "://" in self.url:  # ampy opens plain device paths only; give it a URL port
-            pyboard._rawdelay = 0  # normally set by Pyboard.__init__
-            pyb = Pyboard.__new__(Pyboard)
-            pyb.serial = serial.serial_for_url(
-                normalize_url(self.url), baudrate=self.baudrate, timeout=0.05
-            )
-        else:
-            pyb = Pyboard(self.url, baudrate=self.baudrate)
-        self._pyb = pyb
-        return pyb.serial
-
-    def _enter_raw(self, soft_reset: bool) -> None:
-        if soft_reset:
-            self._pyb.enter_raw_repl()  # ampy always soft-resets
-            return
-        self._write(b"\r\x03\x03")
-        deadline = time.monotonic() + 10
-        while self._read_some():
-            if time.monotonic() > deadline:
-                raise LinkTimeout(f"{self.url}: board keeps talking")
-        self._write(b"\r\x01")
-        self._read_until(RAW_BANNER, deadline, "raw REPL banner")
-
-    def write_file(self, path: str, data: bytes, timeout: float = 60.0) -> None:
-        from ampy.files import Files
-
-        self._ampy_call(lambda: Files(self._pyb).put(path, data))
-
-    def read_file(self, path: str, timeout: float = 60.0) -> bytes:
-        from ampy.files import Files
-
-        return self._ampy_call(lambda: Files(self._pyb).get(path))
-
-    def _ampy_call(self, fn: Any) -> Any:
-        self._pending = b""
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return fn()
-        except (serial.SerialException, OSError) as e:
-            raise LinkLost(f"{self.url}: {e}") from e
-        except Exception as e:  # PyboardError (a BaseException subclass) is caught below
-            raise LinkError(f"{self.url}: ampy: {e}") from e
-        except BaseException as e:
-            if type(e).__name__ == "PyboardError":
-                raise LinkError(f"{self.url}: ampy: {e}") from e
-            raise
-        finally:
-            self.in_raw = False  # ampy leaves the raw REPL after each file op
-
-
-TRANSPORTS: dict[str, type[Transport]] = {"mpremote": MpremoteTransport, "ampy": AmpyTransport}
-
-
 def open_transport(url: str, kind: str = "mpremote", baudrate: int = 115200) -> Transport:
     try:
         cls = TRANSPORTS[kind]
@@ -540,3 +403,8 @@ def normalize_url(url: str) -> str:
 
 def _txt(b: bytes) -> str:
     return b.decode("utf-8", "replace")
+
+
+# the link openers (mpremote, ampy) live in transports.py; re-exported here
+from .filehash import _HASH_FN, _HASH_LINE, local_hash  # noqa: E402,F401
+from .transports import TRANSPORTS, AmpyTransport, MpremoteTransport  # noqa: E402,F401

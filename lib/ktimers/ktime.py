@@ -60,10 +60,7 @@ def _bad(fn, arg, v):
 
 def ktime_set(secs, nsecs):
     """Return secs * NSEC_PER_SEC + nsecs; KTIME_MAX if secs >= KTIME_SEC_MAX."""
-    if type(secs) is not int:
-        _bad("ktime_set", "secs", secs)
-    if type(nsecs) is not int:
-        _bad("ktime_set", "nsecs", nsecs)
+    _ints("ktime_set", "secs", secs, "nsecs", nsecs)
     if secs >= KTIME_SEC_MAX:
         return KTIME_MAX
     return secs * NSEC_PER_SEC + nsecs
@@ -92,39 +89,35 @@ def ms_to_ktime(ms):
 
 # --- arithmetic ----------------------------------------------------------
 
+def _ints(fn, an, a, bn, b):
+    # both operands must be int ktime/ns values; the error names the argument
+    if type(a) is not int:
+        _bad(fn, an, a)
+    if type(b) is not int:
+        _bad(fn, bn, b)
+
+
 def ktime_add(lhs, rhs):
     """Return lhs + rhs (no saturation: see ktime_add_safe)."""
-    if type(lhs) is not int:
-        _bad("ktime_add", "lhs", lhs)
-    if type(rhs) is not int:
-        _bad("ktime_add", "rhs", rhs)
+    _ints("ktime_add", "lhs", lhs, "rhs", rhs)
     return lhs + rhs
 
 
 def ktime_sub(lhs, rhs):
     """Return lhs - rhs."""
-    if type(lhs) is not int:
-        _bad("ktime_sub", "lhs", lhs)
-    if type(rhs) is not int:
-        _bad("ktime_sub", "rhs", rhs)
+    _ints("ktime_sub", "lhs", lhs, "rhs", rhs)
     return lhs - rhs
 
 
 def ktime_add_ns(kt, nsec):
     """Return kt + nsec."""
-    if type(kt) is not int:
-        _bad("ktime_add_ns", "kt", kt)
-    if type(nsec) is not int:
-        _bad("ktime_add_ns", "nsec", nsec)
+    _ints("ktime_add_ns", "kt", kt, "nsec", nsec)
     return kt + nsec
 
 
 def ktime_sub_ns(kt, nsec):
     """Return kt - nsec."""
-    if type(kt) is not int:
-        _bad("ktime_sub_ns", "kt", kt)
-    if type(nsec) is not int:
-        _bad("ktime_sub_ns", "nsec", nsec)
+    _ints("ktime_sub_ns", "kt", kt, "nsec", nsec)
     return kt - nsec
 
 
@@ -162,10 +155,7 @@ def ktime_add_safe(lhs, rhs):
     As Linux: the result is also KTIME_MAX when it is negative or smaller
     than either operand (so a negative operand saturates too).
     """
-    if type(lhs) is not int:
-        _bad("ktime_add_safe", "lhs", lhs)
-    if type(rhs) is not int:
-        _bad("ktime_add_safe", "rhs", rhs)
+    _ints("ktime_add_safe", "lhs", lhs, "rhs", rhs)
     res = lhs + rhs
     if res < 0 or res < lhs or res < rhs or res > KTIME_MAX:
         return KTIME_MAX
@@ -174,10 +164,7 @@ def ktime_add_safe(lhs, rhs):
 
 def ktime_divns(kt, div):
     """Return kt / div truncated toward zero (as C); div must be > 0."""
-    if type(kt) is not int:
-        _bad("ktime_divns", "kt", kt)
-    if type(div) is not int:
-        _bad("ktime_divns", "div", div)
+    _ints("ktime_divns", "kt", kt, "div", div)
     if div <= 0:
         raise ValueError("ktime_divns: div must be > 0, got %d" % div)
     if kt < 0:
@@ -214,10 +201,7 @@ def ktime_ms_delta(later, earlier):
 
 def ktime_compare(cmp1, cmp2):
     """Return -1, 0 or 1 as cmp1 is before, equal to or after cmp2."""
-    if type(cmp1) is not int:
-        _bad("ktime_compare", "cmp1", cmp1)
-    if type(cmp2) is not int:
-        _bad("ktime_compare", "cmp2", cmp2)
+    _ints("ktime_compare", "cmp1", cmp1, "cmp2", cmp2)
     if cmp1 < cmp2:
         return -1
     if cmp1 > cmp2:

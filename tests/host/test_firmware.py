@@ -81,26 +81,22 @@ def _start(tmp: Path, deterministic: bool, flash: Path | None = None) -> Emulato
     return emu
 
 
-@pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
-    emu = _start(tmp_path_factory.mktemp("emu-rt"), deterministic=False)
-    b = Board(emu)
-    try:
-        yield b
-    finally:
-        b.close()
-        emu.stop()
+def _board_fixture(name: str, deterministic: bool):
+    @pytest.fixture(scope="module", name=name)
+    def fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
+        emu = _start(tmp_path_factory.mktemp(f"emu-{name}"), deterministic=deterministic)
+        b = Board(emu)
+        try:
+            yield b
+        finally:
+            b.close()
+            emu.stop()
+
+    return fixture
 
 
-@pytest.fixture(scope="module")
-def det_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
-    emu = _start(tmp_path_factory.mktemp("emu-det"), deterministic=True)
-    b = Board(emu)
-    try:
-        yield b
-    finally:
-        b.close()
-        emu.stop()
+board = _board_fixture("board", deterministic=False)
+det_board = _board_fixture("det_board", deterministic=True)
 
 
 PERIODIC_1KHZ = """

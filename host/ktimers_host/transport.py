@@ -23,11 +23,22 @@ from typing import Any
 import serial
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
-_RESET_LINE = re.compile(
-    r"^(?:MPY: )?soft reboot$|^raw REPL; CTRL-B to exit$"
-    r"|^MicroPython v\d+\.\d+\.\d+\S* on \d{4}-\d\d-\d\d; "
+# What a board prints when it restarts.  The boot banner and "MPY: soft reboot" are found
+# anywhere in the bytes (a reset mid-line glues them onto the line being printed); the
+# bare forms only at the start of a line.
+_RESET_ANY = re.compile(
+    rb"MicroPython v\d{1,3}\.\d{1,3}\.\d{1,3}[^ \r\n]{0,40} on \d{4}-\d\d-\d\d; "
+    rb"|MPY: soft reboot\r?\n"
 )
+_RESET_LINE = re.compile(r"^soft reboot$|^raw REPL; CTRL-B to exit$")
+_TRACEBACK = b"Traceback (most recent call last):"
+_EXC_LINE = re.compile(rb"[A-Za-z_][\w.]{0,80}(?::[^\x00-\x08\x0b-\x1f]*)?\r?\n?")
 FILE_CHUNK = 4096  # bytes of file data per exec when writing
+MAX_LINE = 64 * 1024  # longest line kept whole; an endless line is passed on in pieces
+OUTPUT_CAP = 4 * 1024 * 1024  # output kept in memory for errors/last_output; the rest spills
+EXEC_CAP = 16 * 1024 * 1024  # whole output `exec()` returns at most
+ERR_CAP = 256 * 1024  # a traceback longer than this is not one
+CLASSIFY_S = 1.0  # how long an unexpected byte may take to turn out to be a boot banner
 
 
 class LinkError(Exception):
@@ -48,6 +59,16 @@ class LinkLost(LinkError):
 
 class BoardReset(LinkError):
     """The board rebooted while a command ran (banner seen, raw REPL lost)."""
+
+
+class LinkCorrupt(LinkError):
+    """The reply broke the raw-REPL protocol: an end mark in the wrong place, an unexpected
+    byte during raw paste, a frame failing its check.  The link garbled bytes; this is not
+    an exception raised on the board."""
+
+
+class LinkOverflow(LinkError):
+    """The board sent more than the host will hold (an endless reply or traceback)."""
 
 
 class BoardError(Exception):
@@ -76,6 +97,7 @@ class Transport:
         self._pending = b""  # bytes read past the end of the last reply
         self._b64: bool | None = None  # board has binascii.a2b_base64 (probed on first write)
         self.last_output = ""
+        self.last_spill: str | None = None  # spill file of the last exec's output, if any
 
     # -- link -------------------------------------------------------------------------
     def _open(self) -> Any:
@@ -147,11 +169,11 @@ class Transport:
             return data
         try:
             n = self.ser.in_waiting
-            data = self.ser.read(n or 1)
+            data = self.ser.read(min(n, 65536) or 1)
             if data and not n:
                 n = self.ser.in_waiting
                 if n:
-                    data += self.ser.read(n)
+                    data += self.ser.read(min(n, 65536))
             return data
         except (serial.SerialException, OSError) as e:
             raise LinkLost(f"{self.url}: read failed: {e}") from e
@@ -160,8 +182,14 @@ class Transport:
         data = b""
         while not data.endswith(ending):
             if time.monotonic() > deadline:
+                self._check_reset(data, what)
                 raise LinkTimeout(f"{self.url}: timeout waiting for {what}", _txt(data))
             data += self._read_raw(1, data)  # byte by byte: nothing past `ending` is consumed
+            if len(data) > MAX_LINE:
+                self._resync = True
+                raise LinkCorrupt(f"{self.url}: no {what} in {len(data)} bytes", _txt(data[-200:]))
+            if data[-1:] == b" " or data[-1:] == b"\n":
+                self._check_reset(data, what)
         return data
 
     def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
@@ -181,21 +209,53 @@ class Transport:
         except (serial.SerialException, OSError) as e:
             raise LinkLost(f"{self.url}: read failed: {e}", _txt(sofar)) from e
 
+    def _check_reset(self, data: bytes, what: str, output: str = "") -> None:
+        """Raise `BoardReset` if ``data`` holds a boot banner (anywhere, even mid-line)."""
+        m = _RESET_ANY.search(data)
+        if m is None:
+            return
+        self._resync = True
+        self.in_raw = False
+        before = _txt(data[: m.start()]).rstrip("\r\n")
+        out = output + ("\n" if output and before else "") + before
+        raise BoardReset(
+            f"{self.url}: board reset while {what} ({_txt(data[m.start() : m.end()]).strip()!r})",
+            out,
+        )
+
+    def _unexpected(self, got: bytes, deadline: float, what: str, output: str = "") -> LinkError:
+        """A byte the protocol does not allow: a reset (banner follows) or corruption."""
+        self._resync = True
+        data = got
+        end = min(deadline, time.monotonic() + CLASSIFY_S)
+        while time.monotonic() < end and len(data) < 512:
+            self._check_reset(data, what, output)
+            if b"\n" in data[len(got) :] and len(data) > 80:
+                break
+            with contextlib.suppress(LinkError):
+                data += self._read_raw(1, data)
+        self._check_reset(data, what, output)
+        return LinkCorrupt(f"{self.url}: unexpected {got!r} while {what} (link corrupted)", output)
+
     # -- exec -------------------------------------------------------------------------
     def _send(self, code: bytes, deadline: float) -> None:
         if self.ser is None:
             raise LinkLost(f"{self.url}: not connected")
         if self._resync or not self.in_raw:
             self.enter_raw(False)
-        self._read_until(b">", deadline, "raw REPL prompt")
+        # left-overs before the prompt (a timer printing at the raw prompt) are skipped;
+        # a boot banner among them is a reset
+        self._read_until(b">", deadline, "waiting for the raw REPL prompt")
         if self.use_raw_paste:
             self._write(b"\x05A\x01")
             r = self._read_exact(2, deadline, "raw-paste reply")
             if r == b"R\x01":
                 self._raw_paste(code, deadline)
                 return
-            if r != b"R\x00":  # board does not know raw-paste: it re-entered raw REPL
-                self._read_until(b"w REPL; CTRL-B to exit\r\n>", deadline, "raw REPL")
+            if r == b"R\x00":  # board does not know raw-paste: it re-entered raw REPL
+                self._read_until(b"w REPL; CTRL-B to exit\r\n>", deadline, "entering raw REPL")
+            else:
+                raise self._unexpected(r, deadline, "asking for raw paste")
             self.use_raw_paste = False
         for i in range(0, len(code), 256):
             self._write(code[i : i + 256])
@@ -203,11 +263,12 @@ class Transport:
         self._write(b"\x04")
         r = self._read_exact(2, deadline, "OK")
         if r != b"OK":
-            self._resync = True
-            raise LinkError(f"{self.url}: could not exec (reply {r!r})")
+            raise self._unexpected(r, deadline, "waiting for OK")
 
     def _raw_paste(self, code: bytes, deadline: float) -> None:
         window = int.from_bytes(self._read_exact(2, deadline, "raw-paste window"), "little")
+        if not 1 <= window <= 65535:
+            raise self._unexpected(window.to_bytes(2, "little"), deadline, "raw-paste window")
         remain = window
         i = 0
         while i < len(code):
@@ -219,92 +280,154 @@ class Transport:
                     self._write(b"\x04")
                     return
                 else:
-                    self._resync = True
-                    raise LinkError(f"{self.url}: unexpected {b!r} during raw paste")
+                    raise self._unexpected(b, deadline, "sending code (raw paste)")
             chunk = code[i : i + remain]
             self._write(chunk)
             remain -= len(chunk)
             i += len(chunk)
         self._write(b"\x04")
-        self._read_until(b"\x04", deadline, "raw-paste end")
+        while True:  # window acks may still come before the end mark
+            b = self._read_exact(1, deadline, "raw-paste end")
+            if b == b"\x04":
+                return
+            if b != b"\x01":
+                raise self._unexpected(b, deadline, "ending the raw paste")
 
     def exec_stream(
         self, code: str | bytes, timeout: float | None = 30.0, idle_timeout: float | None = None
     ) -> Iterator[str]:
         """Run ``code``; yield its output lines as they arrive.
 
-        Raises `BoardError` (after the last line) if the code raised on the board,
-        `LinkTimeout` past ``timeout`` seconds overall (or ``idle_timeout`` without output),
-        `LinkLost` if the port goes away, `BoardReset` if a boot banner shows up.
+        Raises `BoardError` (after the last line) if the code raised on the board;
+        `LinkTimeout` past ``timeout`` seconds overall, or ``idle_timeout`` seconds without
+        a complete line (both hold while data keeps arriving); `LinkLost` if the port goes
+        away; `BoardReset` as soon as a boot banner shows up, even in the middle of a line;
+        `LinkCorrupt` if the reply breaks the protocol (an end mark in the wrong place);
+        `LinkOverflow` for a traceback beyond ``ERR_CAP``.  Every error carries the output
+        so far; memory is bounded: lines longer than ``MAX_LINE`` come in pieces and output
+        beyond ``OUTPUT_CAP`` is kept in a spill file (named in ``.output``).
         """
         start = time.monotonic()
         deadline = start + timeout if timeout is not None else float("inf")
         setup_deadline = min(deadline, start + 30.0)
         raw = code.encode() if isinstance(code, str) else code
-        out: list[str] = []
+        out = _Output()
         self.last_output = ""
-        self._send(raw, setup_deadline)
+        self.last_spill = None
+        try:
+            self._send(raw, setup_deadline)
+        except LinkError:
+            self._resync = True
+            raise
         buf = b""
         err: bytes | None = None
-        last_rx = time.monotonic()
+        last_line = time.monotonic()
         finished = False
         try:
             while True:
-                chunk = self._read_some_ctx(out, buf)
                 now = time.monotonic()
-                if chunk:
-                    last_rx = now
-                    if err is None:
-                        buf += chunk
-                        if b"\x04" in buf:
-                            head, _, rest = buf.partition(b"\x04")
-                            *lines, tail = head.split(b"\n")
-                            for line in lines:
-                                yield from self._emit(out, line)
-                            if tail.strip(b"\r"):
-                                yield from self._emit(out, tail)
-                            err, buf = rest, b""
-                        else:
-                            *lines, buf = buf.split(b"\n")
-                            for line in lines:
-                                yield from self._emit(out, line)
+                if now > deadline or (idle_timeout and now - last_line > idle_timeout):
+                    self.interrupt()
+                    why = "no end of output" if now > deadline else "no new line"
+                    raise LinkTimeout(
+                        f"{self.url}: {why} after {now - start:.1f} s", out.text(_txt(buf))
+                    )
+                chunk = self._read_some_ctx(out, buf)
+                if not chunk:
+                    continue
+                if err is None:
+                    buf += chunk
+                    self._check_reset(buf, "running code", out.text())
+                    if b"\x04" in buf:
+                        head, _, rest = buf.partition(b"\x04")
+                        *lines, tail = head.split(b"\n")
+                        for line in lines:
+                            yield from self._emit(out, line)
+                        if tail.strip(b"\r"):
+                            yield from self._emit(out, tail)
+                        err, buf = rest, b""
                     else:
-                        err += chunk
-                    if err is not None and b"\x04" in err:
+                        *lines, buf = buf.split(b"\n")
+                        for line in lines:
+                            yield from self._emit(out, line)
+                        if lines:
+                            last_line = time.monotonic()
+                        if len(buf) > MAX_LINE:  # an endless line: pass it on in pieces
+                            yield from self._emit(out, buf[:-256])
+                            buf = buf[-256:]  # keep enough to see a banner split here
+                else:
+                    err += chunk
+                if err is not None:
+                    self._check_reset(err, "running code", out.text())
+                    if err[:1] == b">":  # the end mark of the output was lost
+                        raise LinkCorrupt(
+                            f"{self.url}: malformed reply (end mark in the wrong place)",
+                            out.text(),
+                        )
+                    if b"\x04" in err:
                         err, _, self._pending = err.partition(b"\x04")
                         break
-                elif now > deadline or (idle_timeout and now - last_rx > idle_timeout):
-                    self.interrupt()
-                    raise LinkTimeout(
-                        f"{self.url}: no end of output after {now - start:.1f} s",
-                        "\n".join(out) + ("\n" + _txt(buf) if buf else ""),
-                    )
+                    if len(err) > ERR_CAP:
+                        raise LinkOverflow(
+                            f"{self.url}: error text beyond {ERR_CAP} bytes", out.text()
+                        )
+            self._check_reply_end(err, deadline, out)
             finished = True
         finally:
-            self.last_output = "\n".join(out)
+            self.last_output = out.text()
+            self.last_spill = out.spill_path
+            out.close()
             if not finished:
                 self._resync = True
         if err and err.strip():
             raise BoardError(_txt(err), self.last_output)
 
-    def _read_some_ctx(self, out: list[str], buf: bytes) -> bytes:
+    def _check_reply_end(self, err: bytes, deadline: float, out: _Output) -> None:
+        """After ``OK out \\x04 err \\x04`` the board prints the ``>`` prompt and nothing else;
+        the error part is empty or a traceback.  Anything else means the link garbled a byte
+        into an end mark: report corruption, not a board exception."""
+        end = min(deadline, time.monotonic() + 2.0)
+        while not self._pending and time.monotonic() < end:
+            self._pending = self._read_raw(1, b"")
+        if self._pending and self._pending[:1] != b">":
+            got = self._pending[:40]
+            self._pending = b""
+            raise LinkCorrupt(
+                f"{self.url}: malformed reply (end mark in the wrong place; then {got!r})",
+                out.text(),
+            )
+        e = err.strip()
+        if e and not e.startswith(_TRACEBACK) and not _EXC_LINE.fullmatch(e):
+            raise LinkCorrupt(
+                f"{self.url}: malformed reply (error part is not a traceback: {_txt(e[:80])!r})",
+                out.text(),
+            )
+
+    def _read_some_ctx(self, out: _Output, buf: bytes) -> bytes:
         try:
             return self._read_some()
         except LinkLost as e:
-            partial = "\n".join(out) + ("\n" + _txt(buf) if buf else "")
-            raise LinkLost(str(e), partial) from None
+            raise LinkLost(str(e), out.text(_txt(buf))) from None
 
-    def _emit(self, out: list[str], line: bytes) -> Iterator[str]:
+    def _emit(self, out: _Output, line: bytes) -> Iterator[str]:
         text = _txt(line).rstrip("\r")
         if _RESET_LINE.search(text):
             self._resync = True
-            raise BoardReset(f"{self.url}: board reset while running ({text!r})", "\n".join(out))
-        out.append(text)
+            raise BoardReset(f"{self.url}: board reset while running ({text!r})", out.text())
+        out.add(text)
         yield text
 
     def exec(self, code: str | bytes, timeout: float | None = 30.0) -> str:
-        """Run ``code``; return its whole output (lines joined with "\\n")."""
-        lines = list(self.exec_stream(code, timeout))
+        """Run ``code``; return its whole output (lines joined with "\\n"), at most
+        ``EXEC_CAP`` bytes (`LinkOverflow` beyond, the board interrupted)."""
+        lines: list[str] = []
+        size = 0
+        for line in self.exec_stream(code, timeout):
+            size += len(line) + 1
+            if size > EXEC_CAP:
+                self.interrupt()
+                raise LinkOverflow(f"{self.url}: reply beyond {EXEC_CAP} bytes", "\n".join(lines))
+            lines.append(line)
         return "\n".join(lines) + ("\n" if lines else "")
 
     def eval(self, expr: str, timeout: float | None = 30.0) -> Any:
@@ -403,6 +526,50 @@ def normalize_url(url: str) -> str:
 
 def _txt(b: bytes) -> str:
     return b.decode("utf-8", "replace")
+
+
+class _Output:
+    """The output of one exec kept for errors and ``last_output``: the first ``cap`` bytes
+    in memory, every later line appended to a spill file (``ktimers-output-*.log`` in the
+    temp dir), so a board that never stops printing costs the host no more than ``cap``."""
+
+    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+        self.cap = cap
+        self.lines: list[str] = []
+        self.size = 0
+        self.spilled = 0
+        self._spill: Any = None
+
+    @property
+    def spill_path(self) -> str | None:
+        return self._spill.name if self._spill is not None else None
+
+    def add(self, line: str) -> None:
+        if self._spill is None and self.size + len(line) + 1 <= self.cap:
+            self.lines.append(line)
+            self.size += len(line) + 1
+            return
+        if self._spill is None:
+            import tempfile
+
+            self._spill = tempfile.NamedTemporaryFile(
+                "w", prefix="ktimers-output-", suffix=".log", delete=False, errors="replace"
+            )
+        self._spill.write(line + "\n")
+        self.spilled += 1
+
+    def text(self, partial: str = "") -> str:
+        s = "\n".join(self.lines)
+        if partial:
+            s += ("\n" if s else "") + partial[:MAX_LINE]
+        if self._spill is not None:
+            self._spill.flush()
+            s += f"\n[... {self.spilled} more lines in {self._spill.name}]"
+        return s
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
 
 
 # the link openers (mpremote, ampy) live in transports.py; re-exported here

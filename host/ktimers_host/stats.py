@@ -168,6 +168,10 @@ def _common(dumps: Sequence[Dump]) -> dict:
         "records": sum(len(d.records) for d in dumps),
         "dropped": sum(d.dropped for d in dumps),
         "frame_errors": [f"dump {d.dump}: {e}" for d in dumps for e in d.errors],
+        # lost on the link: figures come from the records on either side, never paired
+        "lost_frames": sum(d.lost_frames for d in dumps),
+        "lost_records": sum(d.lost_records for d in dumps),
+        "gaps": sum(len(d.gaps) for d in dumps),
     }
 
 
@@ -189,7 +193,13 @@ def hrtimer_stats(
     for d in dumps:
         softs: dict[int, list[int]] = {}
         last_entry: tuple[int, int] | None = None  # (id, ts) of the previous entry
-        for code, tid, ts_raw, a, b in d.records:
+        gaps = set(d.gaps)
+        for i, (code, tid, ts_raw, a, b) in enumerate(d.records):
+            if i in gaps:  # frames lost here: pair nothing across, end each sequence
+                last_entry = None
+                for tid_, seq_ in softs.items():
+                    drift(seq_, timers[tid_].interval_ns * cs_hz / 1e9, dr)
+                softs = {}
             ts = ts_raw & mask if prev_ts is None else prev_ts + signed(ts_raw - prev_ts, mask)
             prev_ts = ts
             if t0 is None:
@@ -256,7 +266,10 @@ def timer_stats(name: str, dumps: Sequence[Dump]) -> Result:
     excess: list[int] = []
     for d in dumps:
         start_delta: dict[int, int] = {}
-        for code, tid, ts_raw, a, b in d.records:
+        gaps = set(d.gaps)
+        for i, (code, tid, ts_raw, a, b) in enumerate(d.records):
+            if i in gaps:  # frames lost here: a START before the gap pairs with nothing after
+                start_delta = {}
             info = timers.get(tid)
             if info is None or info.kind != "t":
                 continue

@@ -122,7 +122,7 @@ def build_files(
     arch = profile.get("micropython", {}).get("mpy_arch")
     if compile_mpy is None:
         compile_mpy = profile.get("connect", {}).get("kind") != "process" and bool(arch)
-    sources = sorted(p for p in (lib / PKG).rglob("*.py") if "__pycache__" not in p.parts)
+    sources = sorted(p for p in (lib / "ktimers").rglob("*.py") if "__pycache__" not in p.parts)
     files: dict[str, bytes] = {}
     if compile_mpy:
         exe = find_mpy_cross(root)
@@ -145,25 +145,6 @@ def build_files(
             files[src.relative_to(lib).as_posix()] = src.read_bytes()
     files[BOARD_MODULE] = profiles.board_module(profile).encode()
     return files
-
-
-def version_of(files: dict[str, bytes]) -> str:
-    """The version folder's name: a hash of the library's paths and contents."""
-    h = hashlib.sha256()
-    for rel in sorted(files):
-        if rel.startswith(PKG + "/"):
-            h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
-    return "v-" + h.hexdigest()[:10]
-
-
-def pointer_init(init_src: bytes, version: str) -> bytes:
-    """The package's ``__init__.py``: the library's own, its first statement pointing
-    ``__path__`` at ``version`` (on the same line, so tracebacks keep their line numbers)."""
-    head = f'__path__ += "/{version}"'.encode()
-    first, nl, rest = init_src.partition(b"\n")
-    if not first.strip() or _COMPOUND.match(first.decode("utf-8", "replace")):
-        return head + b"\n" + init_src
-    return head + b"; " + first + nl + rest
 
 
 _LIST_TREE = """
@@ -227,6 +208,25 @@ for _p in %r:
 
 def _join(lib_dir: str, rel: str) -> str:
     return (lib_dir.rstrip("/") + "/" + rel) if lib_dir not in ("", ".") else rel
+
+
+def version_of(files: dict[str, bytes]) -> str:
+    """The version folder's name: a hash of the library's paths and contents."""
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        if rel.startswith(PKG + "/"):
+            h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+    return "v-" + h.hexdigest()[:10]
+
+
+def pointer_init(init_src: bytes, version: str) -> bytes:
+    """The package's ``__init__.py``: the library's own, its first statement pointing
+    ``__path__`` at ``version`` (on the same line, so tracebacks keep their line numbers)."""
+    head = f'__path__ += "/{version}"'.encode()
+    first, nl, rest = init_src.partition(b"\n")
+    if not first.strip() or _COMPOUND.match(first.decode("utf-8", "replace")):
+        return head + b"\n" + init_src
+    return head + b"; " + first + nl + rest
 
 
 def inside(path: str, root: str) -> str | None:

@@ -16,6 +16,7 @@ re-armed with mod_timer at 1..600 jiffies, 3 s). Tolerance keys: ``early``,
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
@@ -24,13 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import framing, report, scenarios, stats
-
-try:
-    from .transport import BoardError, LinkError
-except ImportError:  # pragma: no cover - the transport module is another engineer's
-    BoardError = LinkError = None  # type: ignore[assignment,misc]
+from .transport import LinkCorrupt, LinkError, LinkOverflow
 
 DEFAULT_SAMPLES = 2000
+MAX_PULLS = 3  # pulls of a damaged last dump (the board still holds its ring)
+MAX_RUNS = 2  # runs of a scenario whose reply was garbled or whose earlier dump was damaged
+OUTPUT_CAP = 64 * 1024 * 1024  # bytes of scenario output the host holds
 EXEC_SLACK_S = 60.0
 MIN_TOTAL_SAMPLES = 10_000
 _DONE = re.compile(
@@ -164,17 +164,95 @@ def _is_link_error(e: BaseException) -> bool:
 def run_scenario(
     board: Any, sc: Scenario, samples: int, progress: Callable[[str], None] | None = None
 ) -> list[str]:
-    """Exec one scenario; return its output lines (bounded by the exec timeout)."""
+    """Exec one scenario; return its output lines with every trace dump intact.
+
+    The link can damage a dump (a frame fails its check, a line is lost) or garble the
+    reply itself (`LinkCorrupt`).  The board keeps the last dump's ring after the scenario,
+    so a damaged last dump is pulled again (``ktv_redump()``, at most ``MAX_PULLS`` times);
+    a damaged earlier dump or a garbled reply re-runs the scenario (at most ``MAX_RUNS``
+    runs).  Still damaged after that: `LinkCorrupt`, the scenario fails for link reasons,
+    never as a board error.  Progress shows ``r`` per re-pull, ``R`` per re-run.
+    """
     code = sc.program(samples)
     stream = getattr(board, "exec_stream", None)
-    lines: list[str] = []
     if stream is None:
         return board.exec(code, sc.timeout()).splitlines()
-    for line in stream(code, sc.timeout()):
+    why = ""
+    pulls = 0
+    for run in range(MAX_RUNS):
+        if run:
+            _tick(progress, "R")
+        try:
+            lines = _collect(stream(code, sc.timeout()), progress)
+        except LinkCorrupt as e:  # the reply was garbled: its output is lost, run it again
+            why = str(e)
+            continue
+        n, bad, why = _damage(lines, sc)
+        while n is not None and bad == [n - 1] and pulls < MAX_PULLS:
+            pulls += 1
+            _tick(progress, "r")
+            try:
+                fresh = _collect(stream("ktv_redump()", 60.0), None)
+            except LinkCorrupt as e:
+                why = str(e)
+                continue
+            lines = _splice(lines, n - 1, fresh)
+            n, bad, why = _damage(lines, sc)
+        if n is not None and not bad:
+            with contextlib.suppress(Exception):
+                board.exec("ktv_free()", 30.0)
+            return lines
+    raise LinkCorrupt(
+        f"{sc.name}: trace dump still damaged on the link after {MAX_RUNS} run(s) and"
+        f" {pulls} re-pull(s): {why}"
+    )
+
+
+def _tick(progress: Callable[[str], None] | None, s: str) -> None:
+    if progress:
+        progress(s)
+
+
+def _collect(stream: Iterable[str], progress: Callable[[str], None] | None) -> list[str]:
+    """The lines of one exec, at most ``OUTPUT_CAP`` bytes (a board that never stops
+    printing costs the host no more; the exec timeout ends it)."""
+    lines: list[str] = []
+    size = 0
+    for line in stream:
+        size += len(line) + 1
+        if size > OUTPUT_CAP:
+            raise LinkOverflow(f"scenario output beyond {OUTPUT_CAP} bytes", "\n".join(lines[:50]))
         lines.append(line)
         if progress and line.startswith("KTH "):
             progress(".")
     return lines
+
+
+def _damage(lines: list[str], sc: Scenario) -> tuple[int | None, list[int], str]:
+    """(dumps the device reported or None, numbers of the dumps not intact, why)."""
+    done = [m for m in map(_DONE.search, lines) if m and m["name"] == sc.name]
+    if not done:
+        return None, [], "the end-of-scenario line did not arrive intact"
+    n = int(done[-1]["dumps"])
+    parsed = framing.parse_lines(lines)
+    good = {d.dump for d in parsed.dumps if d.scenario == sc.name and d.complete}
+    bad = [k for k in range(n) if k not in good]
+    errs = parsed.all_errors()
+    return n, bad, "; ".join(errs[:3]) or (f"dumps {bad} missing" if bad else "")
+
+
+def _splice(lines: list[str], k: int, fresh: list[str]) -> list[str]:
+    """``lines`` with dump ``k`` (the last) replaced by ``fresh``, a new pull of it."""
+    cut = None
+    for i in range(len(lines) - 1, -1, -1):
+        if f"KTH v=1 dump={k} " in lines[i]:
+            cut = i
+            break
+        if k and f"KTE dump={k - 1} " in lines[i]:
+            cut = i + 1
+            break
+    done = [ln for ln in lines if _DONE.search(ln)]
+    return lines[: cut or 0] + fresh + done[-1:]
 
 
 def evaluate(sc: Scenario, lines: Iterable[str], tol: dict) -> dict:

@@ -88,24 +88,3 @@ def test_periodic_drift_and_missed_periods_ignore_a_gap() -> None:
         assert f["drift_max_us"] == 0 and f["irregular_steps"] == 0
         assert f["lost_records"] == PER_FRAME and f["samples"] == 200 - PER_FRAME // 2
         assert f["max"] == 3.0
-
-
-def test_hostile_numbers_are_refused_cheaply() -> None:
-    """frames=9999999 in a short line, cs_hz=0: refused or bounded, never a huge list."""
-    import time
-
-    recs = [(stats.HR_ENTRY, 1, 10, 5, 0)]
-    good = framing.encode_dump(0, "s", 1_000_000, MASK30, HZ, recs)
-    body = f"KTE dump=0 frames=9999999 records={len(recs)}"
-    hostile_end = f"{body} {framing.checksum('crc32', body)}"
-    t0 = time.monotonic()
-    res = framing.parse_lines([good[0], good[1], hostile_end])
-    assert time.monotonic() - t0 < 0.5
-    assert any("claims 9999999 frames" in e for e in res.all_errors())
-    zero = framing.encode_dump(0, "s", 0, MASK30, HZ, recs)
-    res = framing.parse_lines(zero)
-    assert not res.dumps and res.errors  # header refused: cs_hz=0 would divide by zero
-    hdr = good[0].replace("count=1 ", "count=999999999 ")
-    body = hdr.rpartition(" ")[0]
-    res = framing.parse_lines([f"{body} {framing.checksum('crc32', body)}"])
-    assert not res.dumps

@@ -43,6 +43,8 @@ def _emit(s):
 
 def ktv_dump(dump, scen, ids, ovr, per=16):
     # ids: list of (id, kind, interval_ns, slack_ns); ovr: list of (id, overruns)
+    global KTV_LAST
+    KTV_LAST = (dump, scen, ids, ovr, per)  # ktv_redump() sends it again
     cs_hz, cs_mask, hz, count, dropped = trace.meta()
     ids_s = ",".join("%d:%s:%d:%d" % x for x in ids) or "-"
     ovr_s = ",".join("%d:%d" % x for x in ovr) or "-"
@@ -74,6 +76,17 @@ def ktv_dump(dump, scen, ids, ovr, per=16):
         seq += 1
         total += n
     _emit("KTE dump=%d frames=%d records=%d" % (dump, seq, total))
+
+
+def ktv_redump():
+    # the host pulls the last dump again (frames damaged on the link): the ring still holds it
+    ktv_dump(*KTV_LAST)
+
+
+def ktv_free():
+    trace.enable(1)  # free the ring kept for ktv_redump()
+    trace.disable()
+    gc.collect()
 
 
 def _jdiff(a, b):
@@ -110,6 +123,7 @@ KTV_CNT = array("i", [0] * 8)
 def ktv_run(scen, arm, disarm, ids, ovr_fn, target, max_ms, load, events, rps=2, rmax=16384):
     # Runs `scen` in chunks that fit the trace ring; each chunk ends with one framed dump.
     cnt = KTV_CNT
+    ktv_free()  # a ring kept by the previous scenario
     ring = ktv_ring(rmax)
     per_chunk = max(16, (ring - 320) // rps)
     got = 0
@@ -134,7 +148,5 @@ def ktv_run(scen, arm, disarm, ids, ovr_fn, target, max_ms, load, events, rps=2,
         dump += 1
         if n == 0:
             break
-    trace.enable(1)  # free the ring
-    trace.disable()
-    gc.collect()
+    gc.collect()  # the ring is kept until ktv_free(): the host may pull the last dump again
     print("KTV done %s samples=%d dumps=%d ring=%d" % (scen, got, dump, ring))

@@ -261,11 +261,20 @@ class Board:
             sink = lambda line: print(line, flush=True)  # noqa: E731
         else:
             sink = stream or None
+        from .transport import OUTPUT_CAP
+
         out: list[str] = []
+        size = dropped = 0  # memory stays bounded: past OUTPUT_CAP lines are only streamed
         for line in self.exec_stream(code, timeout, idle_timeout):
-            out.append(line)
+            size += len(line) + 1
+            if size <= OUTPUT_CAP:
+                out.append(line)
+            else:
+                dropped += 1
             if sink:
                 sink(line)
+        if dropped:
+            out.append(f"[... {dropped} more lines not kept; {self.transport.last_spill}]")
         return "\n".join(out) + ("\n" if out else "")
 
     def __repr__(self) -> str:

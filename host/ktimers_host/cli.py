@@ -85,12 +85,17 @@ def cmd_flash(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stream_run(b: Board, code_or_path: str | Path, timeout: float | None) -> int:
+RUN_IDLE_TIMEOUT_S = 60.0  # `run`: a board silent this long (no new line) is given up on
+
+
+def _stream_run(
+    b: Board, code_or_path: str | Path, timeout: float | None, idle: float | None = None
+) -> int:
     try:
         if isinstance(code_or_path, Path):
-            b.run_script(code_or_path, stream=True, timeout=timeout)
+            b.run_script(code_or_path, stream=True, timeout=timeout, idle_timeout=idle)
         else:
-            for line in b.exec_stream(code_or_path, timeout):
+            for line in b.exec_stream(code_or_path, timeout, idle):
                 print(line, flush=True)
     except BoardError as e:
         sys.stderr.write(e.traceback)
@@ -109,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             rep = flash(b, progress=not args.quiet)
             if rep.transferred:
                 print(rep.summary(), file=sys.stderr)
-        return _stream_run(b, script, args.timeout)
+        return _stream_run(b, script, args.timeout, args.idle_timeout or None)
     finally:
         _release(b)
 
@@ -220,6 +225,13 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a script on the board, output streamed")
     r.add_argument("script")
     r.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
+    r.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=RUN_IDLE_TIMEOUT_S,
+        metavar="S",
+        help=f"give up after S s without a new line (default {RUN_IDLE_TIMEOUT_S:g}; 0: never)",
+    )
     r.add_argument("--no-flash", action="store_true")
     r.set_defaults(fn=cmd_run)
     sub.add_parser("repl", help="interactive REPL").set_defaults(fn=cmd_repl)

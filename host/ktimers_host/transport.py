@@ -98,6 +98,8 @@ class Transport:
         self._b64: bool | None = None  # board has binascii.a2b_base64 (probed on first write)
         self.last_output = ""
         self.last_spill: str | None = None  # spill file of the last exec's output, if any
+        self.output_cap = OUTPUT_CAP  # output bytes held in memory per exec (the rest spills)
+        self.partial_line = b""  # the running code's line so far (no newline yet)
 
     # -- link -------------------------------------------------------------------------
     def _open(self) -> Any:
@@ -311,7 +313,7 @@ class Transport:
         deadline = start + timeout if timeout is not None else float("inf")
         setup_deadline = min(deadline, start + 30.0)
         raw = code.encode() if isinstance(code, str) else code
-        out = _Output()
+        out = _Output(self.output_cap)
         self.last_output = ""
         self.last_spill = None
         try:
@@ -355,6 +357,7 @@ class Transport:
                         if len(buf) > MAX_LINE:  # an endless line: pass it on in pieces
                             yield from self._emit(out, buf[:-256])
                             buf = buf[-256:]  # keep enough to see a banner split here
+                        self.partial_line = buf
                 else:
                     err += chunk
                 if err is not None:
@@ -367,6 +370,13 @@ class Transport:
                     if b"\x04" in err:
                         err, _, self._pending = err.partition(b"\x04")
                         break
+                    first = err.lstrip(b"\r\n").split(b"\n", 1)
+                    if len(first) > 1 and not _error_head(first[0].rstrip(b"\r")):
+                        raise LinkCorrupt(  # output went on after a stray end mark
+                            f"{self.url}: malformed reply (end mark in the wrong place;"
+                            f" then {_txt(first[0][:60])!r})",
+                            out.text(),
+                        )
                     if len(err) > ERR_CAP:
                         raise LinkOverflow(
                             f"{self.url}: error text beyond {ERR_CAP} bytes", out.text()
@@ -397,7 +407,7 @@ class Transport:
                 out.text(),
             )
         e = err.strip()
-        if e and not e.startswith(_TRACEBACK) and not _EXC_LINE.fullmatch(e):
+        if e and not _error_head(e.split(b"\n", 1)[0].rstrip(b"\r")):
             raise LinkCorrupt(
                 f"{self.url}: malformed reply (error part is not a traceback: {_txt(e[:80])!r})",
                 out.text(),
@@ -526,6 +536,12 @@ def normalize_url(url: str) -> str:
 
 def _txt(b: bytes) -> str:
     return b.decode("utf-8", "replace")
+
+
+def _error_head(line: bytes) -> bool:
+    """Can ``line`` start the error part of a raw-REPL reply (a traceback or an
+    exception line)?"""
+    return line == _TRACEBACK or _EXC_LINE.fullmatch(line) is not None
 
 
 class _Output:

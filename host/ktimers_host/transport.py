@@ -354,9 +354,10 @@ class Transport:
                             yield from self._emit(out, line)
                         if lines:
                             last_line = time.monotonic()
-                        if len(buf) > MAX_LINE:  # an endless line: pass it on in pieces
-                            yield from self._emit(out, buf[:-256])
-                            buf = buf[-256:]  # keep enough to see a banner split here
+                        while len(buf) > MAX_LINE:  # an endless line: passed on in pieces
+                            cut = min(MAX_LINE, len(buf) - 256)  # keep a banner's length
+                            yield from self._emit(out, buf[:cut])
+                            buf = buf[cut:]
                         self.partial_line = buf
                 else:
                     err += chunk

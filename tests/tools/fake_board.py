@@ -51,6 +51,10 @@ class FakeBoard:
 
     # -- I/O ----------------------------------------------------------------------------
     def _read(self, timeout: float = 0.05) -> bytes:
+        """Host bytes: what `_write` already took in first, else wait up to ``timeout``."""
+        if self._inbuf:
+            data, self._inbuf = self._inbuf, b""
+            return data
         r, _, _ = select.select([self._master], [], [], timeout)
         if not r:
             return b""
@@ -60,7 +64,7 @@ class FakeBoard:
             return b""
 
     def _write(self, data: bytes) -> bool:
-        """Write what the pty takes within 50 ms; False if the host sent Ctrl-C meanwhile."""
+        """Write all of ``data``; False (the rest dropped) once the host sends Ctrl-C."""
         while data and not self._stop.is_set():
             _, w, _ = select.select([], [self._master], [], 0.05)
             if w:
@@ -70,28 +74,30 @@ class FakeBoard:
                     n = 0
                 self.sent += n
                 data = data[n:]
-            if self._peek_ctrl_c():
+            if self._take_input():
                 return False
         return True
 
-    def _peek_ctrl_c(self) -> bool:
+    def _take_input(self) -> bool:
+        """Keep what the host sent meanwhile; True if it holds a Ctrl-C (what follows the
+        last Ctrl-C is kept for the protocol loop)."""
         r, _, _ = select.select([self._master], [], [], 0)
-        if r:
-            with contextlib.suppress(BlockingIOError, OSError):
-                got = os.read(self._master, 4096)
-                if b"\x03" in got:
-                    self._pending = got[got.rindex(b"\x03") + 1 :]
-                    return True
-                self._pending += got
+        if not r:
+            return False
+        with contextlib.suppress(BlockingIOError, OSError):
+            got = os.read(self._master, 4096)
+            if b"\x03" in got:
+                self._inbuf = got[got.rindex(b"\x03") + 1 :]
+                return True
+            self._inbuf += got
         return False
 
     # -- protocol -------------------------------------------------------------------------
     def _run(self) -> None:
-        self._pending = b""
+        self._inbuf = b""
         buf = b""
         while not self._stop.is_set():
-            data = self._pending + self._read()
-            self._pending = b""
+            data = self._read()
             if not data:
                 continue
             buf += data
@@ -136,5 +142,5 @@ class FakeBoard:
 
     def _after_ctrl_c(self) -> bytes:
         self._write(b"\r\nTraceback (most recent call last):\r\nKeyboardInterrupt: \r\n\x04\x04>")
-        rest, self._pending = self._pending, b""
+        rest, self._inbuf = self._inbuf, b""
         return rest

@@ -131,6 +131,8 @@ def run_kill_rounds(
             flash(board, gens[target], progress=False, on_phase=k.on_phase)
         except LinkError:
             assert k.fired, f"flash failed without a kill ({ph} #{nth})"
+        finally:
+            k.current = "done"  # writes after the flash are not counted
         if k.fired:
             killed[k.fired] = killed.get(k.fired, 0) + 1
             board.close()
@@ -138,6 +140,7 @@ def run_kill_rounds(
         lib, _ = check(board)  # a whole version, old or new
         if not k.fired:
             assert lib == target
+    print(f"kills per phase: {killed} ({sum(killed.values())} in all)")
     # every phase of a flash was cut at least once (the kill points are per phase)
     assert set(killed) == set(PHASES), killed
     # and the next flash completes: the other version, nothing left over

@@ -122,6 +122,8 @@ class Transport:
         self._pending = b""  # stale prompt bytes: the libraries below flush the port
         sink = io.StringIO()
         try:
+            if self._resync and self.ser is not None:
+                self._drain()
             with contextlib.redirect_stdout(sink):
                 self._enter_raw(soft_reset)
         except (serial.SerialException, OSError) as e:
@@ -132,6 +134,16 @@ class Transport:
             ) from e
         self.in_raw = True
         self._resync = False
+
+    def _drain(self, quiet: float = 0.1, limit: float = 3.0) -> None:
+        """After an aborted command (an error mid-reply): stop the board's code and let the
+        rest of its output go by, so no stale byte is taken for a reply to the next one."""
+        self._write(b"\r\x03")
+        end = time.monotonic() + limit
+        last = time.monotonic()
+        while time.monotonic() < end and time.monotonic() - last < quiet:
+            if self._read_some():
+                last = time.monotonic()
 
     def exit_raw(self) -> None:
         if self.ser is not None and self.in_raw:

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import FIRMWARE, ROOT, fresh_unix_board
 
 from ktimers_host import profiles
 from ktimers_host.board import Board
 from ktimers_host.flash import PHASES, build_files, flash
 from ktimers_host.transport import LinkError
 
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
 MARKED = ("timer.py", "trace.py", "ktime.py")  # modules that carry the generation mark
 CHANGED = ("hrtimer.py", "completion.py")  # also changed between generations (bigger write)
 
@@ -156,13 +157,15 @@ def run_kill_rounds(
     board.close()
 
 
-def test_unix_board_killed_in_every_phase_of_a_flash(tmp_path: Path) -> None:
+def test_unix_board_killed_in_every_phase_of_a_flash(
+    tmp_path: Path, make_unix_board: Callable[..., Board]
+) -> None:
     prof = profiles.load("unix")
     gens = {g: generation(prof, tmp_path, g) for g in (1, 2)}
     fs = tmp_path / "fs"
 
-    def reboot() -> Board:
-        return fresh_unix_board(fs)
+    def reboot() -> Board:  # a new process on the same filesystem folder
+        return make_unix_board(fs=fs)
 
     def kill(b: Board) -> None:
         assert b.process is not None

@@ -13,11 +13,10 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIRMWARE, ROOT, fresh_unix_board
 from tools.corrupting_proxy import CorruptingProxy
 
 from ktimers_host import validate
@@ -25,11 +24,14 @@ from ktimers_host.board import Board
 from ktimers_host.flash import flash
 from ktimers_host.transport import BoardError, BoardReset, LinkCorrupt, Transport
 
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
+
 
 @pytest.fixture
-def proxied(tmp_path: Path) -> Iterator[tuple[Board, CorruptingProxy]]:
+def proxied(make_unix_board: Callable[..., Board]) -> Iterator[tuple[Board, CorruptingProxy]]:
     """The unix board with the library flashed, reached through a corrupting proxy."""
-    real = fresh_unix_board(tmp_path / "fs")
+    real = make_unix_board()
     flash(real, progress=False)
     real.transport.close()  # the proxy takes the board's port
     assert real.url is not None
@@ -39,7 +41,6 @@ def proxied(tmp_path: Path) -> Iterator[tuple[Board, CorruptingProxy]]:
     yield b, proxy
     b.close()
     proxy.stop()
-    real.close()
 
 
 def test_end_mark_inside_output_is_link_corruption(

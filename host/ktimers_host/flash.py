@@ -62,6 +62,7 @@ MPY_ABI = "mpy v6.3"
 PKG = "ktimers"
 INIT = "ktimers/__init__.py"
 BOARD_MODULE = "ktimers_board.py"
+VERIFY_TRIES = 3  # writes of a file whose hash does not match before flash gives up
 PHASES = ("probe", "copy", "write", "verify", "board", "switch", "clean")
 _VERSION = re.compile(r"v-[0-9a-f]{10}r?")
 _POINTER = re.compile(r'__path__ \+= "/(v-[0-9a-f]{10}r?)"')
@@ -334,13 +335,20 @@ def flash(
             bar.close()
     if missing:
         phase("verify")
-        got = t.hash_files([new_dir + "/" + n for n in names])
-        bad = [n for n in names if not _same(got.get(new_dir + "/" + n), mods[n])]
-        if bad:
-            raise LinkError(
-                f"flash: {len(bad)} file(s) differ after writing ({', '.join(bad[:3])});"
-                " the old version is still the live one"
-            )
+        for attempt in range(VERIFY_TRIES):
+            got = t.hash_files([new_dir + "/" + n for n in names])
+            bad = [n for n in names if not _same(got.get(new_dir + "/" + n), mods[n])]
+            if not bad:
+                break
+            if attempt + 1 == VERIFY_TRIES:
+                raise LinkCorrupt(
+                    f"flash: {len(bad)} file(s) still differ after {VERIFY_TRIES} writes"
+                    f" ({', '.join(bad[:3])}); the old version is still the live one"
+                )
+            for n in bad:  # garbled on the way: send them again
+                t.write_file(new_dir + "/" + n, mods[n])
+                rep.transferred += 1
+                rep.bytes += len(mods[n])
 
     # board keys and the switch: one rename each
     def replace(path: str, data: bytes, name: str) -> None:

@@ -496,7 +496,7 @@ class Transport:
         try:
             return b"".join(bytes.fromhex(x) for x in out.splitlines() if x)
         except ValueError as e:
-            raise LinkError(f"bad hex from board reading {path}: {out[:200]!r}") from e
+            raise LinkCorrupt(f"bad hex from board reading {path}: {out[:200]!r}") from e
 
     def hash_files(self, paths: list[str], timeout: float = 120.0) -> dict[str, str | None]:
         code = _HASH_FN + "for _p in %r:\n print('%%s\\t%%s' %% (_p, _kt_hash(_p)))\n" % (
@@ -506,7 +506,7 @@ class Transport:
         for line in self.exec(code, timeout).splitlines():
             m = _HASH_LINE.fullmatch(line)
             if not m or m[1] not in paths:
-                raise LinkError(f"bad hash line from board: {line[:200]!r}")
+                raise LinkCorrupt(f"bad hash line from board: {line[:200]!r}")
             res[m[1]] = None if m[2] == "None" else m[2]
         return res
 

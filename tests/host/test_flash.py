@@ -129,3 +129,23 @@ def test_flat_layout_of_older_flashes_is_migrated_in_one_switch(unix_board: Boar
     assert sorted(t.listdir("lib/ktimers")) == ["__init__.py", rep.version]
     out = unix_board.exec("import ktimers, ktimers.timer\nprint(ktimers.timer.__file__)")
     assert f"/lib/ktimers/{rep.version}/timer.py" in out
+
+
+def test_file_garbled_on_the_way_is_sent_again(
+    unix_board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = build_files(unix_board.profile)
+    t = unix_board.transport
+    real_write = t.write_file
+    garbled: list[str] = []
+
+    def flaky_write(path: str, data: bytes, timeout: float = 60.0) -> None:
+        if path.endswith("/timer.py") and not garbled:
+            garbled.append(path)
+            data = data[:100] + bytes([data[100] ^ 0x20]) + data[101:]  # one bit flipped
+        real_write(path, data, timeout)
+
+    monkeypatch.setattr(t, "write_file", flaky_write)
+    rep = flash(unix_board, files, progress=False)
+    assert garbled and rep.transferred == len(files) + 1  # timer.py went twice
+    assert unix_board.exec("import ktimers.timer\nprint('ok')") == "ok\n"

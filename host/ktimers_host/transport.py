@@ -22,6 +22,20 @@ from typing import Any
 
 import serial
 
+from .errors import (  # noqa: F401 - the link's error types are part of this module's API
+    MAX_LINE,
+    OUTPUT_CAP,
+    BoardError,
+    BoardReset,
+    LinkCorrupt,
+    LinkError,
+    LinkLost,
+    LinkOverflow,
+    LinkTimeout,
+    _Output,
+)
+from .filehash import _HASH_FN, _HASH_LINE, FILE_CHUNK, FileOps, local_hash  # noqa: F401
+
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 # What a board prints when it restarts.  The boot banner and "MPY: soft reboot" are found
 # anywhere in the bytes (a reset mid-line glues them onto the line being printed); the
@@ -33,55 +47,12 @@ _RESET_ANY = re.compile(
 _RESET_LINE = re.compile(r"^soft reboot$|^raw REPL; CTRL-B to exit$")
 _TRACEBACK = b"Traceback (most recent call last):"
 _EXC_LINE = re.compile(rb"[A-Za-z_][\w.]{0,80}(?::[^\x00-\x08\x0b-\x1f]*)?\r?\n?")
-FILE_CHUNK = 4096  # bytes of file data per exec when writing
-MAX_LINE = 64 * 1024  # longest line kept whole; an endless line is passed on in pieces
-OUTPUT_CAP = 4 * 1024 * 1024  # output kept in memory for errors/last_output; the rest spills
 EXEC_CAP = 16 * 1024 * 1024  # whole output `exec()` returns at most
 ERR_CAP = 256 * 1024  # a traceback longer than this is not one
 CLASSIFY_S = 1.0  # how long an unexpected byte may take to turn out to be a boot banner
 
 
-class LinkError(Exception):
-    """The link to the board failed; ``output`` holds what arrived before the failure."""
-
-    def __init__(self, message: str, output: str = "") -> None:
-        super().__init__(message)
-        self.output = output
-
-
-class LinkTimeout(LinkError):
-    """The board did not answer in time."""
-
-
-class LinkLost(LinkError):
-    """The port closed or vanished (process killed, cable pulled, socket dropped)."""
-
-
-class BoardReset(LinkError):
-    """The board rebooted while a command ran (banner seen, raw REPL lost)."""
-
-
-class LinkCorrupt(LinkError):
-    """The reply broke the raw-REPL protocol: an end mark in the wrong place, an unexpected
-    byte during raw paste, a frame failing its check.  The link garbled bytes; this is not
-    an exception raised on the board."""
-
-
-class LinkOverflow(LinkError):
-    """The board sent more than the host will hold (an endless reply or traceback)."""
-
-
-class BoardError(Exception):
-    """Code run on the board raised; ``traceback`` is the board's text."""
-
-    def __init__(self, traceback: str, output: str = "") -> None:
-        last = traceback.strip().splitlines()[-1] if traceback.strip() else "error"
-        super().__init__(last)
-        self.traceback = traceback
-        self.output = output
-
-
-class Transport:
+class Transport(FileOps):
     """Common raw-REPL engine; subclasses provide `_open` and `_enter_raw`."""
 
     kind = "base"
@@ -461,73 +432,6 @@ class Transport:
         except ValueError as e:
             raise LinkError(f"board returned no JSON value: {text[:200]!r}") from e
 
-    # -- files --------------------------------------------------------------------------
-    def write_file(self, path: str, data: bytes, timeout: float = 60.0) -> None:
-        """Write ``data`` to ``path`` on the board (base64 when the board can decode it:
-        half the source text of ``repr(bytes)`` for the board's parser)."""
-        import base64
-
-        if self._b64 is None:
-            probe = (
-                "try:\n from binascii import a2b_base64\n print(1)\nexcept ImportError:\n print(0)"
-            )
-            self._b64 = self.exec(probe).strip() == "1"
-        for i in range(0, max(len(data), 1), FILE_CHUNK):
-            mode = "wb" if i == 0 else "ab"
-            part = data[i : i + FILE_CHUNK]
-            lines = [f"_f=open({path!r},{mode!r})", "_w=_f.write"]
-            if self._b64:
-                lines[0] = "from binascii import a2b_base64 as _a\n" + lines[0]
-                enc = [
-                    base64.b64encode(part[j : j + 512]).decode() for j in range(0, len(part), 512)
-                ]
-                lines += [f"_w(_a({e!r}))" for e in enc]
-            else:
-                lines += [f"_w({part[j : j + 128]!r})" for j in range(0, len(part), 128)]
-            lines += ["_f.close()", "del _f,_w"]
-            self.exec("\n".join(lines), timeout)
-
-    def read_file(self, path: str, timeout: float = 60.0) -> bytes:
-        code = (
-            f"_f=open({path!r},'rb')\nwhile 1:\n b=_f.read(128)\n if not b:break\n"
-            " print(''.join('%02x' % x for x in b))\n_f.close()"
-        )
-        out = self.exec(code, timeout)
-        try:
-            return b"".join(bytes.fromhex(x) for x in out.splitlines() if x)
-        except ValueError as e:
-            raise LinkCorrupt(f"bad hex from board reading {path}: {out[:200]!r}") from e
-
-    def hash_files(self, paths: list[str], timeout: float = 120.0) -> dict[str, str | None]:
-        code = _HASH_FN + "for _p in %r:\n print('%%s\\t%%s' %% (_p, _kt_hash(_p)))\n" % (
-            list(paths),
-        )
-        res: dict[str, str | None] = {}
-        for line in self.exec(code, timeout).splitlines():
-            m = _HASH_LINE.fullmatch(line)
-            if not m or m[1] not in paths:
-                raise LinkCorrupt(f"bad hash line from board: {line[:200]!r}")
-            res[m[1]] = None if m[2] == "None" else m[2]
-        return res
-
-    def rename(self, src: str, dst: str) -> None:
-        self.exec(f"import os\nos.rename({src!r},{dst!r})")
-
-    def remove(self, path: str) -> None:
-        self.exec(f"import os\ntry:\n os.remove({path!r})\nexcept OSError:\n pass")
-
-    def makedirs(self, path: str) -> None:
-        code = (
-            f"import os\n_p=''\nfor _s in {path!r}.split('/'):\n"
-            " if not _s:\n  _p='/' if not _p else _p\n  continue\n"
-            " _p=(_p.rstrip('/')+'/'+_s) if _p else _s\n"
-            " try:\n  os.mkdir(_p)\n except OSError:\n  pass\n"
-        )
-        self.exec(code)
-
-    def listdir(self, path: str) -> list[str]:
-        return list(self.eval(f"__import__('os').listdir({path!r})"))
-
 
 def open_transport(url: str, kind: str = "mpremote", baudrate: int = 115200) -> Transport:
     try:
@@ -557,50 +461,5 @@ def _error_head(line: bytes) -> bool:
     return line == _TRACEBACK or _EXC_LINE.fullmatch(line) is not None
 
 
-class _Output:
-    """The output of one exec kept for errors and ``last_output``: the first ``cap`` bytes
-    in memory, every later line appended to a spill file (``ktimers-output-*.log`` in the
-    temp dir), so a board that never stops printing costs the host no more than ``cap``."""
-
-    def __init__(self, cap: int = OUTPUT_CAP) -> None:
-        self.cap = cap
-        self.lines: list[str] = []
-        self.size = 0
-        self.spilled = 0
-        self._spill: Any = None
-
-    @property
-    def spill_path(self) -> str | None:
-        return self._spill.name if self._spill is not None else None
-
-    def add(self, line: str) -> None:
-        if self._spill is None and self.size + len(line) + 1 <= self.cap:
-            self.lines.append(line)
-            self.size += len(line) + 1
-            return
-        if self._spill is None:
-            import tempfile
-
-            self._spill = tempfile.NamedTemporaryFile(
-                "w", prefix="ktimers-output-", suffix=".log", delete=False, errors="replace"
-            )
-        self._spill.write(line + "\n")
-        self.spilled += 1
-
-    def text(self, partial: str = "") -> str:
-        s = "\n".join(self.lines)
-        if partial:
-            s += ("\n" if s else "") + partial[:MAX_LINE]
-        if self._spill is not None:
-            self._spill.flush()
-            s += f"\n[... {self.spilled} more lines in {self._spill.name}]"
-        return s
-
-    def close(self) -> None:
-        if self._spill is not None:
-            self._spill.close()
-
-
 # the link openers (mpremote, ampy) live in transports.py; re-exported here
-from .filehash import _HASH_FN, _HASH_LINE, local_hash  # noqa: E402,F401
 from .transports import TRANSPORTS, AmpyTransport, MpremoteTransport  # noqa: E402,F401

@@ -10,28 +10,154 @@ ktimers.init(backend, hz) restarts it (tests use init("sim")).
 
 Names follow Linux: jiffies.h, timer.h, hrtimer.h, ktime.h, completion.h,
 printk, module_init/exit.  `jiffies` is a function here: call jiffies().
+
+Memory: only the timing core loads at import (core, jiffies, ktime, timer,
+hrtimer, printk's basic half, bug, trace's flag).  The rest loads on first
+use: completion, sleep (msleep ...), module (module_init, insmod ...), proc
+and the dmesg half of printk (dmesg(), *_once, ...).  MicroPython's
+`from X import *` copies the module's globals (it has no __all__), so each of
+those names is bound here to a small proxy (a closure, 32 bytes) that loads
+its module on the first call, rebinds ktimers.<name> to the real object and
+calls it; a copy taken by `from ktimers import *` keeps calling through the
+proxy (one extra call).  Classes among them (completion, hrtimer_sleeper) are
+proxies too: calling them makes instances, but isinstance() and subclassing
+need the real class (ktimers.completion after first use); kstruct, made to be
+subclassed, loads eagerly.  Import submodules through the package (these
+proxies, or `import ktimers` first): a submodule imported on its own while the
+package binds printk/jiffies/hrtimer to functions must look its siblings up in
+sys.modules, as module.py, bug.py and _dmesg.py do.
 """
 
-# Bind every submodule first: the star imports below rebind the names
-# jiffies, printk, completion and hrtimer to the kernel objects of that name.
-from . import core, trace, ktime, jiffies, printk, bug, completion, kstruct, module
-from . import timer, hrtimer_base, hrtimer, sleep, proc
+# Bind the eager submodules first: the star imports below rebind the names
+# jiffies, printk and hrtimer to the kernel objects of that name.
+from . import core, trace, ktime, jiffies, printk, bug, kstruct
+from . import timer, hrtimer_base, hrtimer
 from .ktime import *
 from .jiffies import *
 from .printk import *
 from .bug import *
-from .completion import *
-from .kstruct import *
-from .module import *
+from .kstruct import *  # eager: programs subclass kstruct (a proxy cannot be a base class)
 from .timer import *
 from .hrtimer import *
-from .sleep import *
-from .proc import *
 from .core import init, deinit, get_jiffies_64, jiffies, in_interrupt, in_softirq, in_hardirq
 from . import core as _core
+import sys as _sys
 
 HZ = 0
 hrtimer_resolution = 1  # ns, one clocksource cycle: set by init()
+MAX_SCHEDULE_TIMEOUT = 0x7FFFFFFF  # LONG_MAX on 32-bit (sleep.h)
+ERESTARTSYS = 512
+
+# Loaded on first use: (submodule, names it gives the package).
+_LAZY = (
+    (
+        "completion",
+        (
+            "completion", "DECLARE_COMPLETION", "DECLARE_COMPLETION_ONSTACK",
+            "init_completion", "reinit_completion", "complete", "complete_all",
+            "try_wait_for_completion", "completion_done", "wait_for_completion",
+            "wait_for_completion_timeout", "wait_for_completion_interruptible",
+            "wait_for_completion_interruptible_timeout", "wait_for_completion_killable",
+            "wait_for_completion_killable_timeout",
+        ),
+    ),
+    (
+        "sleep",
+        (
+            "hrtimer_sleeper", "hrtimer_setup_sleeper_on_stack", "hrtimer_sleeper_start_expires",
+            "schedule_hrtimeout_range", "schedule_hrtimeout", "hrtimer_nanosleep",
+            "schedule_timeout", "schedule_timeout_uninterruptible",
+            "schedule_timeout_interruptible", "schedule_timeout_idle", "msleep",
+            "msleep_interruptible", "ssleep", "usleep_range", "fsleep", "udelay", "ndelay",
+            "mdelay",
+        ),
+    ),
+    (
+        "module",
+        (
+            "module_init", "module_exit", "module_param", "MODULE_PARM_DESC", "MODULE_LICENSE",
+            "MODULE_AUTHOR", "MODULE_DESCRIPTION", "modinfo", "insmod", "rmmod", "lsmod",
+        ),
+    ),
+    ("proc", ("timer_list_lines", "timer_list_show")),
+    (
+        "_dmesg",
+        (
+            "dmesg", "dmesg_entries", "dmesg_lines", "dmesg_clear", "dmesg_resize",
+            "printk_once", "pr_info_once", "pr_warn_once", "pr_err_once",
+            "print_exception_to_dmesg",
+        ),
+    ),
+)
+# package names that a submodule import would overwrite with the submodule
+_CLASH = ("jiffies", "printk", "hrtimer", "completion")
+
+
+def _load(mod):
+    # Import ktimers.<mod> and bind its lazy names here.  Task context, once
+    # per module.  While it imports, the clashing names point at their
+    # submodules, so the module's `from . import printk` gets the module.
+    g = globals()
+    mods = _sys.modules
+    saved = [g[n] for n in _CLASH]
+    for n in _CLASH:
+        if "ktimers." + n in mods:
+            g[n] = mods["ktimers." + n]
+    try:
+        __import__("ktimers." + mod)
+    finally:
+        for i in range(len(_CLASH)):
+            g[_CLASH[i]] = saved[i]
+    m = mods["ktimers." + mod]
+    me = mods["ktimers"]
+    for entry in _LAZY:
+        if entry[0] == mod:
+            for n in entry[1]:
+                setattr(me, n, getattr(m, n))
+    return m
+
+
+def _find(name):
+    for entry in _LAZY:
+        if name in entry[1]:
+            return entry[0]
+    return None
+
+
+def _proxy(name):
+    # One closure per lazy name (closure + cell: 32 bytes on 32-bit boards).
+    def lazy(*args, **kw):
+        return _resolve(name)(*args, **kw)
+
+    return lazy
+
+
+def _resolve(name):
+    # The real object behind a proxy; loads its module on the first call.
+    mod = _find(name)
+    m = _sys.modules.get("ktimers." + mod)
+    if m is None:
+        m = _load(mod)
+    v = getattr(m, name)
+    setattr(_sys.modules["ktimers"], name, v)
+    return v
+
+
+def __getattr__(name):
+    # MicroPython's dir() probes every interned name through here: no imports.
+    raise AttributeError(name)
+
+
+def _install():
+    # setattr, not globals()[n] =: it interns n, and dir() and `import *` find
+    # only interned names
+    me = _sys.modules["ktimers"]
+    for entry in _LAZY:
+        for n in entry[1]:
+            setattr(me, n, _proxy(n))
+
+
+_install()
 
 
 def init(backend=None, hz=None, **cfg):  # noqa: F811 - keeps ktimers.HZ current

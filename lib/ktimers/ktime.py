@@ -47,6 +47,8 @@ CLOCK_TAI = 11
 
 _EINVAL = const(22)
 
+from . import core as _core  # core imports only jiffies: no cycle
+
 _offs_real = 0
 _offs_boot = 0
 _offs_tai = 37 * NSEC_PER_SEC   # TAI - UTC, in ns
@@ -240,31 +242,18 @@ def timespec64_to_ktime(ts):
 
 # --- clocks (softirq / task) -----------------------------------------------
 
-def ktime_get():
-    """CLOCK_MONOTONIC now, ns since boot (from the core's clocksource); softirq/task."""
-    from . import core
-    return core.ktime_get()
-
-
-def ktime_get_ns():
-    """ktime_get() as ns (the same int); softirq/task."""
-    from . import core
-    return core.ktime_get()
-
-
-def ktime_get_raw():
-    """CLOCK_MONOTONIC_RAW now (no frequency adjustment: == monotonic); softirq/task."""
-    from . import core
-    return core.ktime_get()
-
-
+# The public clock is the core's own function, bound once at import: no
+# import or extra call per read (it was 28 us against 3.6 us on the emulated
+# board when it imported core on every call).  Softirq/task context.
+ktime_get = _core.ktime_get
+ktime_get_ns = _core.ktime_get
+ktime_get_raw = _core.ktime_get  # CLOCK_MONOTONIC_RAW: no frequency adjustment here
 ktime_get_raw_ns = ktime_get_raw
 
 
 def ktime_get_boottime():
     """CLOCK_BOOTTIME now (monotonic + boot offset, 0 here); softirq/task."""
-    from . import core
-    return core.ktime_get() + _offs_boot
+    return _core.ktime_get() + _offs_boot
 
 
 ktime_get_boottime_ns = ktime_get_boottime
@@ -272,8 +261,7 @@ ktime_get_boottime_ns = ktime_get_boottime
 
 def ktime_get_real():
     """CLOCK_REALTIME now (monotonic + realtime offset); softirq/task."""
-    from . import core
-    return core.ktime_get() + _offs_real
+    return _core.ktime_get() + _offs_real
 
 
 ktime_get_real_ns = ktime_get_real
@@ -281,8 +269,7 @@ ktime_get_real_ns = ktime_get_real
 
 def ktime_get_clocktai():
     """CLOCK_TAI now (realtime + TAI offset); softirq/task."""
-    from . import core
-    return core.ktime_get() + _offs_real + _offs_tai
+    return _core.ktime_get() + _offs_real + _offs_tai
 
 
 ktime_get_clocktai_ns = ktime_get_clocktai

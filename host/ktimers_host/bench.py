@@ -231,8 +231,13 @@ def rows(m: Figures, fz: Figures, u: Figures) -> list[tuple[str, str, str]]:
             _alloc(u, "timer"),
         )
     )
-    for k in ("jiffies", "mod_timer", "ktime_get"):
-        out.append((f"heap allocated per {k}() call", _b(_g(m, "alloc", k)), _b(_g(u, "alloc", k))))
+    for k, label in (
+        ("jiffies", "jiffies()"),
+        ("jiffies_plus_1", "`jiffies() + 1` (the re-arm expression)"),
+        ("mod_timer", "mod_timer()"),
+        ("ktime_get", "ktime_get()"),
+    ):
+        out.append((f"heap allocated per {label}", _b(_g(m, "alloc", k)), _b(_g(u, "alloc", k))))
     for tag in ("idle", "load"):
         for row in ROWS:
             out.append(

@@ -13,8 +13,8 @@ printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 
 Memory: only the timing core loads at import (core, jiffies, ktime, timer,
 hrtimer, printk's basic half, bug, trace's flag).  The rest loads on first
-use: completion, sleep (msleep ...), module (module_init, insmod ...), proc
-and the dmesg half of printk (dmesg(), *_once, ...).  MicroPython's
+use: completion, sleep (msleep ...), module (module_init, insmod ...), proc,
+the rarely used ktime helpers (ktimers._ktime) and the dmesg half of printk (dmesg(), *_once, ...).  MicroPython's
 `from X import *` copies the module's globals (it has no __all__), so each of
 those names is bound here to a small proxy (a closure, 32 bytes) that loads
 its module on the first call, rebinds ktimers.<name> to the real object and
@@ -80,6 +80,16 @@ _LAZY = (
         ),
     ),
     ("proc", ("timer_list_lines", "timer_list_show")),
+    (
+        "_ktime",
+        (
+            "ktime_add_ns", "ktime_sub_ns", "ktime_add_us", "ktime_add_ms", "ktime_sub_us",
+            "ktime_sub_ms", "ktime_us_delta", "ktime_ms_delta", "ktime_compare", "ktime_after",
+            "ktime_before", "ktime_to_timespec64", "ktime_to_timespec", "timespec64_to_ktime",
+            "ktime_get_seconds", "ktime_get_real_seconds", "ktime_get_clock",
+            "do_settimeofday64", "ktime_set_real", "timekeeping_set_tai_offset",
+        ),
+    ),
     (
         "_dmesg",
         (

@@ -85,12 +85,12 @@ class Runner:
         return got
 
 
-def run_board(r: Runner, samples: int, n_big: int, hr_big: int) -> Figures:
+def run_board(r: Runner, samples: int, n_big: int, hr_big: int, tick: int = 1) -> Figures:
     r.part("heap_import")
     r.part("heap_asyncio")
     r.part("heap_objects")
     r.part("alloc")
-    r.part("scale", f"scale({n_big}, {hr_big})", timeout=600)
+    r.part("scale", f"scale({n_big}, {hr_big}, {tick})", timeout=600)
     for row in ROWS:
         for load in (0, 1):
             r.part("lat", f"lat_row({row!r}, {samples}, {load})")
@@ -142,7 +142,7 @@ def bench_unix(samples: int, log: Callable[[str], None]) -> Figures:
     b.connect()
     try:
         log(flash(b, progress=False).summary())
-        return run_board(Runner(b, b.reset, log), samples, 2000, 500)
+        return run_board(Runner(b, b.reset, log), samples, 2000, 500, tick=0)
     finally:
         b.close()
 
@@ -155,6 +155,8 @@ def _g(f: Figures, key: str, field: str) -> Any:
 
 
 def _us(v: Any) -> str:
+    if v == "na":
+        return "n/a"
     return "-" if not isinstance(v, int) else f"{v / 1000:.1f} µs"
 
 
@@ -297,6 +299,11 @@ def rows(m: Figures, fz: Figures, u: Figures) -> list[tuple[str, str, str]]:
     )
     out.append(("jiffies()", _us(_g(m, "ops", "jiffies")), _us(_g(u, "ops", "jiffies"))))
     return out
+
+
+def _gc(f: Figures) -> str:
+    d = f.get("gc", {})
+    return f"{_us(d.get('bare'))} / {_us(d.get('with_ktimers'))}" if d else "-"
 
 
 def _asy(f: Figures, field: str, fmt: Callable[[Any], str]) -> str:

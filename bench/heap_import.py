@@ -1,8 +1,9 @@
 # Heap taken by `import ktimers` and then by `from ktimers import *` (MicroPython, on the
 # board, right after a soft reset). Measured with gc.collect() + gc.mem_free().
 #   BENCH heap import=<bytes> star=<bytes> free=<bytes left> frozen=<0|1> loaded=<modules>
-#   BENCH gc bare=<ns> with_ktimers=<ns>: one gc.collect() before and after the import
-#         (marking scales with the live heap; a SOFT callback waits out every collection)
+#   BENCH gc bare=<ns> with_ktimers=<ns> wide_dict=<ns>: one gc.collect() before and after
+#         the import, and (control) with one 300-entry dict of lists and no ktimers; a SOFT
+#         callback waits out every collection
 import gc
 import sys
 
@@ -27,6 +28,13 @@ def _gc_ns():
 
 
 _g0 = _gc_ns()
+# control: one container holding 300 heap objects, no ktimers (MicroPython's mark stack
+# holds 64 entries; a wider object overflows it and the collector rescans the whole heap)
+_w = {}
+for _i in range(300):
+    _w[_i] = [_i]
+_gw = _gc_ns()
+_w = None
 gc.collect()
 _f0 = gc.mem_free()
 import ktimers
@@ -43,4 +51,4 @@ print(
     "BENCH heap import=%d star=%d free=%d frozen=%d loaded=%s"
     % (_f0 - _f1, _f1 - _f2, _f2, _frozen, _mods.replace(" ", ","))
 )
-print("BENCH gc bare=%d with_ktimers=%d" % (_g0, _gc_ns()))
+print("BENCH gc bare=%d with_ktimers=%d wide_dict=%d" % (_g0, _gc_ns(), _gw))

@@ -214,6 +214,14 @@ def rows(m: Figures, fz: Figures, u: Figures) -> list[tuple[str, str, str]]:
             _asy(u, "import", _kb),
         )
     )
+    out.append(("one gc.collect(), before / after `import ktimers`", _gc(m), _gc(u)))
+    out.append(
+        (
+            "one gc.collect(), no ktimers, one 300-entry dict of lists",
+            _us(_g(m, "gc", "wide_dict")),
+            _us(_g(u, "gc", "wide_dict")),
+        )
+    )
     out.append(
         ("per pending timer_list", _b(_g(m, "obj", "timer_list")), _b(_g(u, "obj", "timer_list")))
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ktimers_host import bench
+from ktimers_host import bench, benchreport
 from ktimers_host.board import Board
 from ktimers_host.flash import flash
 
@@ -53,7 +53,7 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
             assert d["p50"] <= d["p99"] <= d["max"], (row, tag, d)
             if row.startswith("kt"):
                 assert d["early"] == 0, (row, tag, d)  # never early, on any board
-    text = bench.report({}, {}, f)
+    text = benchreport.report({}, {}, f)
     assert "| per queued hrtimer | - | " in text
     assert "## Goals (issue 8)" in text
 

@@ -12,17 +12,18 @@ Names follow Linux: jiffies.h, timer.h, hrtimer.h, ktime.h, completion.h,
 printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 
 Memory: only the timing core loads at import (core, jiffies, ktime, timer,
-hrtimer, printk's basic half, bug, trace's flag).  The rest loads on first
-use: completion, sleep (msleep ...), module (module_init, insmod ...), proc,
-the rarely used ktime helpers (ktimers._ktime) and the dmesg half of printk (dmesg(), *_once, ...).  MicroPython's
+hrtimer, completion, sleep, kstruct, printk's basic half, bug, trace).  The
+rest loads on first use: module (module_init, insmod ...), proc, the rarely
+used ktime helpers (ktimers._ktime) and the dmesg half of printk (dmesg(),
+dmesg_lines() ...).  MicroPython's
 `from X import *` copies the module's globals (it has no __all__), so each of
 those names is bound here to a small proxy (a closure, 32 bytes) that loads
 its module on the first call, rebinds ktimers.<name> to the real object and
 calls it; a copy taken by `from ktimers import *` keeps calling through the
-proxy (one extra call).  Classes among them (completion, hrtimer_sleeper) are
-proxies too: calling them makes instances, but isinstance() and subclassing
-need the real class (ktimers.completion after first use); kstruct, made to be
-subclassed, loads eagerly.  Import submodules through the package (these
+proxy (one extra call).  A proxy call allocates (its *args tuple), so
+nothing callable from hard IRQ is lazy: completion (complete()) and sleep
+(udelay ...) load eagerly, and so does kstruct, made to be subclassed (a
+proxy cannot be a base class).  Import submodules through the package (these
 proxies, or `import ktimers` first): a submodule imported on its own while the
 package binds printk/jiffies/hrtimer to functions must look its siblings up in
 sys.modules, as module.py, bug.py and _dmesg.py do.
@@ -30,48 +31,26 @@ sys.modules, as module.py, bug.py and _dmesg.py do.
 
 # Bind the eager submodules first: the star imports below rebind the names
 # jiffies, printk and hrtimer to the kernel objects of that name.
-from . import core, trace, ktime, jiffies, printk, bug, kstruct
-from . import timer, hrtimer_base, hrtimer
+from . import core, trace, ktime, jiffies, printk, bug, kstruct, completion
+from . import timer, hrtimer_base, hrtimer, sleep
 from .ktime import *
 from .jiffies import *
 from .printk import *
 from .bug import *
 from .kstruct import *  # eager: programs subclass kstruct (a proxy cannot be a base class)
+from .completion import *  # eager: complete() is for any context, hard IRQ included
 from .timer import *
 from .hrtimer import *
+from .sleep import *  # eager: udelay/ndelay/mdelay are for any context
 from .core import init, deinit, get_jiffies_64, jiffies, in_interrupt, in_softirq, in_hardirq
 from . import core as _core
 import sys as _sys
 
 HZ = 0
 hrtimer_resolution = 1  # ns, one clocksource cycle: set by init()
-MAX_SCHEDULE_TIMEOUT = 0x7FFFFFFF  # LONG_MAX on 32-bit (sleep.h)
-ERESTARTSYS = 512
 
 # Loaded on first use: (submodule, names it gives the package).
 _LAZY = (
-    (
-        "completion",
-        (
-            "completion", "DECLARE_COMPLETION", "DECLARE_COMPLETION_ONSTACK",
-            "init_completion", "reinit_completion", "complete", "complete_all",
-            "try_wait_for_completion", "completion_done", "wait_for_completion",
-            "wait_for_completion_timeout", "wait_for_completion_interruptible",
-            "wait_for_completion_interruptible_timeout", "wait_for_completion_killable",
-            "wait_for_completion_killable_timeout",
-        ),
-    ),
-    (
-        "sleep",
-        (
-            "hrtimer_sleeper", "hrtimer_setup_sleeper_on_stack", "hrtimer_sleeper_start_expires",
-            "schedule_hrtimeout_range", "schedule_hrtimeout", "hrtimer_nanosleep",
-            "schedule_timeout", "schedule_timeout_uninterruptible",
-            "schedule_timeout_interruptible", "schedule_timeout_idle", "msleep",
-            "msleep_interruptible", "ssleep", "usleep_range", "fsleep", "udelay", "ndelay",
-            "mdelay",
-        ),
-    ),
     (
         "module",
         (
@@ -94,13 +73,12 @@ _LAZY = (
         "_dmesg",
         (
             "dmesg", "dmesg_entries", "dmesg_lines", "dmesg_clear", "dmesg_resize",
-            "printk_once", "pr_info_once", "pr_warn_once", "pr_err_once",
             "print_exception_to_dmesg",
         ),
     ),
 )
 # package names that a submodule import would overwrite with the submodule
-_CLASH = ("jiffies", "printk", "hrtimer", "completion")
+_CLASH = ("jiffies", "printk", "hrtimer", "completion")  # completion: the class
 
 
 def _load(mod):

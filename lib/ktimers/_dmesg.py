@@ -1,8 +1,7 @@
 """ktimers._dmesg -- the rarely used half of printk, loaded on first use.
 
 Reached through ktimers.printk's module __getattr__ (and the package's lazy
-names): dmesg(), dmesg_entries/lines/clear/resize, printk_once and the
-pr_*_once family, print_exception_to_dmesg, and _cfmt(), which rewrites C
+names): dmesg(), dmesg_entries/lines/clear/resize, print_exception_to_dmesg, and _cfmt(), which rewrites C
 length modifiers (%ld, %llu, %zu, %hhx) and %p[ext] into Python's % format.
 printk's own path tries ``fmt % args`` first and comes here only when that
 fails (every C modifier is a ValueError for Python's %), so a program that
@@ -15,7 +14,6 @@ reads and resets them there.  Contexts: softirq and task.
 import sys
 
 _P = sys.modules["ktimers.printk"]  # not `from . import`: the package rebinds printk
-_once = set()
 
 
 # --- C format strings ----------------------------------------------------
@@ -60,43 +58,6 @@ def _cfmt(fmt):
         _fmt_cache.clear()
     _fmt_cache[fmt] = r
     return r
-
-
-# --- once ------------------------------------------------------------------
-
-def _once_key(key):
-    if key in _once:
-        return False
-    _once.add(key)
-    return True
-
-
-def _log_once(key, level, fmt, args, prefix):
-    # "once" is per format string: Python has no per-call-site static
-    if _P._in_hardirq() or not _once_key(key):
-        return False
-    _P._log(level, fmt, args, prefix)
-    return True
-
-
-def printk_once(fmt, *args):
-    """printk() the first time this fmt is used; returns True if it logged."""
-    return _log_once(("printk", fmt), None, fmt, args, False)
-
-
-def pr_info_once(fmt, *args):
-    """pr_info() once per format string; returns True if it logged."""
-    return _log_once((6, fmt), 6, fmt, args, True)
-
-
-def pr_warn_once(fmt, *args):
-    """pr_warn() once per format string; returns True if it logged."""
-    return _log_once((4, fmt), 4, fmt, args, True)
-
-
-def pr_err_once(fmt, *args):
-    """pr_err() once per format string; returns True if it logged."""
-    return _log_once((3, fmt), 3, fmt, args, True)
 
 
 # --- exceptions ------------------------------------------------------------

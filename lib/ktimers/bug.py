@@ -57,7 +57,7 @@ def WARN_ON(cond, what=None):
 def WARN_ON_ONCE(cond, what=None):
     """WARN_ON() that logs only the first time for a given `what`; returns bool(cond)."""
     if cond:
-        if not _p._in_hardirq() and _p._ext()._once_key(("WARN_ON", what)):
+        if not _p._in_hardirq() and _p._once_key(("WARN_ON", what)):
             _warn_text("at %s" % what if what is not None else "WARN_ON_ONCE")
         return True
     return False
@@ -66,7 +66,7 @@ def WARN_ON_ONCE(cond, what=None):
 def WARN_ONCE(cond, fmt, *args):
     """WARN() that logs only the first time for a given fmt; returns bool(cond)."""
     if cond:
-        if not _p._in_hardirq() and _p._ext()._once_key(("WARN", fmt)):
+        if not _p._in_hardirq() and _p._once_key(("WARN", fmt)):
             WARN(True, fmt, *args)
         return True
     return False

@@ -35,7 +35,7 @@ already allocates); the next printk outside hard IRQ first logs
 
 Memory: this module holds only what every printk needs.  The ring's list is
 made on the first message; dmesg(), dmesg_entries/lines/clear/resize, the
-*_once family, print_exception_to_dmesg and the C length-modifier rewrite
+print_exception_to_dmesg and the C length-modifier rewrite
 (%ld, %zu, %p ...) live in ktimers._dmesg, loaded on first use through this
 module's __getattr__ (so `printk.dmesg` and `from ktimers import *` still work).
 """
@@ -84,6 +84,7 @@ _head = 0             # next slot to write
 _count = 0            # valid records
 _open = False         # last record did not end with a newline
 _core = None
+_once = set()  # keys of the *_once messages already logged
 
 
 def _get_core():
@@ -297,6 +298,43 @@ def console_loglevel(n=None):
             raise ValueError("console_loglevel: n must be 0..8, got %d" % n)
         _console_loglevel = n
     return prev
+
+
+# --- once (eager: callable in any context; hard IRQ: counted, not logged) -----------------------------------------------------------------
+
+def _once_key(key):
+    if key in _once:
+        return False
+    _once.add(key)
+    return True
+
+
+def _log_once(key, level, fmt, args, prefix):
+    # "once" is per format string: Python has no per-call-site static
+    if _in_hardirq() or not _once_key(key):
+        return False
+    _log(level, fmt, args, prefix)
+    return True
+
+
+def printk_once(fmt, *args):
+    """printk() the first time this fmt is used; returns True if it logged."""
+    return _log_once(("printk", fmt), None, fmt, args, False)
+
+
+def pr_info_once(fmt, *args):
+    """pr_info() once per format string; returns True if it logged."""
+    return _log_once((6, fmt), 6, fmt, args, True)
+
+
+def pr_warn_once(fmt, *args):
+    """pr_warn() once per format string; returns True if it logged."""
+    return _log_once((4, fmt), 4, fmt, args, True)
+
+
+def pr_err_once(fmt, *args):
+    """pr_err() once per format string; returns True if it logged."""
+    return _log_once((3, fmt), 3, fmt, args, True)
 
 
 def _ext():

@@ -30,7 +30,7 @@ sys.modules, as module.py, bug.py and _dmesg.py do.
 """
 
 # Bind the eager submodules first: the star imports below rebind the names
-# jiffies, printk and hrtimer to the kernel objects of that name.
+# jiffies, printk, hrtimer, completion and kstruct to the kernel objects.
 from . import core, trace, ktime, jiffies, printk, bug, kstruct, completion
 from . import timer, hrtimer_base, hrtimer, sleep
 from .ktime import *
@@ -78,7 +78,7 @@ _LAZY = (
     ),
 )
 # package names that a submodule import would overwrite with the submodule
-_CLASH = ("jiffies", "printk", "hrtimer", "completion")  # completion: the class
+_CLASH = ("jiffies", "printk", "hrtimer", "completion", "kstruct")
 
 
 def _load(mod):
@@ -129,11 +129,6 @@ def _resolve(name):
     v = getattr(m, name)
     setattr(_sys.modules["ktimers"], name, v)
     return v
-
-
-def __getattr__(name):
-    # MicroPython's dir() probes every interned name through here: no imports.
-    raise AttributeError(name)
 
 
 def _install():

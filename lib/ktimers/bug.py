@@ -10,7 +10,9 @@ task context; in hard IRQ nothing is stored and printk counts a drop.
 Python has no __FILE__/__LINE__: WARN_ON takes the place as an optional string.
 """
 
-from . import printk as _p
+import sys
+
+_p = sys.modules["ktimers.printk"]  # not `from . import`: the package binds printk()
 
 
 def _warn_text(text):

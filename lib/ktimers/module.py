@@ -47,8 +47,9 @@ All of this is task context only.
 
 import sys
 
-from . import printk as _pk
 from . import bug as _bug
+
+_pk = sys.modules["ktimers.printk"]  # not `from . import`: the package binds printk()
 
 try:
     from micropython import const

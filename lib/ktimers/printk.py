@@ -32,6 +32,12 @@ and prints nothing and only counts the message as dropped (allocation-free,
 provided the call passes no format arguments -- building the argument tuple
 already allocates); the next printk outside hard IRQ first logs
 "** N printk messages dropped **" as Linux does.
+
+Memory: this module holds only what every printk needs.  The ring's list is
+made on the first message; dmesg(), dmesg_entries/lines/clear/resize, the
+print_exception_to_dmesg and the C length-modifier rewrite
+(%ld, %zu, %p ...) live in ktimers._dmesg, loaded on first use through this
+module's __getattr__ (so `printk.dmesg` and `from ktimers import *` still work).
 """
 
 import sys
@@ -73,12 +79,12 @@ _console_loglevel = CONSOLE_LOGLEVEL_DEFAULT
 _cur_module = None
 _dropped = 0          # total dropped (hard IRQ) since boot
 _dropped_unreported = 0
-_ring = [None] * DMESG_SIZE   # each entry [level, ts_ns, text]
+_ring = None          # [None] * DMESG_SIZE on first use; entries [level, ts_ns, text]
 _head = 0             # next slot to write
 _count = 0            # valid records
 _open = False         # last record did not end with a newline
-_once = set()
 _core = None
+_once = set()  # keys of the *_once messages already logged
 
 
 def _get_core():
@@ -139,7 +145,9 @@ def current_module():
 # --- the ring --------------------------------------------------------------
 
 def _store(level, text):
-    global _head, _count, _open
+    global _ring, _head, _count, _open
+    if _ring is None:
+        _ring = [None] * DMESG_SIZE
     term = text.endswith("\n")
     if term:
         text = text[:-1]
@@ -173,54 +181,16 @@ def _fmt_line(ts, text):
     return "[%5d.%06d] %s" % (ts // 1000000000, (ts % 1000000000) // 1000, text)
 
 
-_fmt_cache = {}
-
-
-def _cfmt(fmt):
-    # C printf -> Python %: drop length modifiers (%ld, %llu, %zu, %hhx ...),
-    # %p[ext] -> %s.  Cached per format string.
-    r = _fmt_cache.get(fmt)
-    if r is not None:
-        return r
-    out = []
-    start = 0
-    n = len(fmt)
-    i = fmt.find("%")
-    while 0 <= i < n - 1:
-        j = i + 1
-        while j < n and fmt[j] in "-+ #0":
-            j += 1
-        while j < n and (fmt[j].isdigit() or fmt[j] in ".*"):
-            j += 1
-        k = j
-        while k < n and fmt[k] in "hlLqjzZt":
-            k += 1
-        if k < n and fmt[k] == "p":
-            out.append(fmt[start:j])
-            out.append("s")
-            k += 1
-            while k < n and (fmt[k].isalpha() or fmt[k].isdigit()):
-                k += 1     # kernel %pS, %pK ... extensions
-            start = k
-            k -= 1
-        elif k != j:
-            out.append(fmt[start:j])
-            start = k
-        i = fmt.find("%", k + 1)
-    out.append(fmt[start:])
-    r = "".join(out)
-    if len(_fmt_cache) >= 64:
-        _fmt_cache.clear()
-    _fmt_cache[fmt] = r
-    return r
-
-
 def _format(fn, fmt, args):
     # a C format string is always a format: "%%" is a percent sign
     if not args and "%" not in fmt:
         return fmt
     try:
-        return _cfmt(fmt) % args
+        return fmt % args
+    except (TypeError, ValueError):
+        pass  # C length modifiers or %p: rewrite (ktimers._dmesg) and retry
+    try:
+        return _ext()._cfmt(fmt) % args
     except (TypeError, ValueError) as e:
         raise TypeError("%s: fmt %r does not match its arguments: %s" % (fn, fmt, e))
 
@@ -312,6 +282,26 @@ def pr_cont(fmt, *args):
     return _log(_CONT, fmt, args, False)
 
 
+# --- console level, drops ------------------------------------------------
+
+def console_loglevel(n=None):
+    """Return the console loglevel in effect before the call; set it to n (0..8) if given.
+
+    Messages with level < loglevel are printed.  Task context.
+    """
+    global _console_loglevel
+    prev = _console_loglevel
+    if n is not None:
+        if type(n) is not int:
+            raise TypeError("console_loglevel: n must be int, got %s" % type(n).__name__)
+        if n < 0 or n > 8:
+            raise ValueError("console_loglevel: n must be 0..8, got %d" % n)
+        _console_loglevel = n
+    return prev
+
+
+# --- once (eager: callable in any context; hard IRQ: counted, not logged) -----------------------------------------------------------------
+
 def _once_key(key):
     if key in _once:
         return False
@@ -347,108 +337,20 @@ def pr_err_once(fmt, *args):
     return _log_once((3, fmt), 3, fmt, args, True)
 
 
-# --- exceptions --------------------------------------------------------------
-
-def print_exception_to_dmesg(exc, where, owner=None):
-    """Log a callback's exception at KERN_ERR: ``<owner>: callback <where> raised``.
-
-    Then one KERN_ERR record per traceback line.  owner defaults to the
-    current module or "ktimers".  Used by the core; softirq/task.  Returns None.
-    """
-    if _in_hardirq():
-        _log(3, "", (), False)
-        return
-    if owner is None:
-        owner = _cur_module if _cur_module is not None else "ktimers"
-    _store(LOGLEVEL_ERR, "%s: callback %s raised" % (owner, where))
-    try:
-        import io
-        buf = io.StringIO()
-        pe = getattr(sys, "print_exception", None)
-        if pe is not None:
-            pe(exc, buf)
-        else:  # CPython
-            import traceback
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=buf)
-        text = buf.getvalue()
-    except Exception:
-        text = "%s: %s" % (type(exc).__name__, exc)
-    for line in text.split("\n"):
-        if line:
-            _store(LOGLEVEL_ERR, line)
+def _ext():
+    # the rarely used half (see the module docstring); O(1) after the first call
+    m = sys.modules.get("ktimers._dmesg")
+    if m is None:
+        __import__("ktimers._dmesg")
+        m = sys.modules["ktimers._dmesg"]
+    return m
 
 
-# --- dmesg -----------------------------------------------------------------
-
-def console_loglevel(n=None):
-    """Return the console loglevel in effect before the call; set it to n (0..8) if given.
-
-    Messages with level < loglevel are printed.  Task context.
-    """
-    global _console_loglevel
-    prev = _console_loglevel
-    if n is not None:
-        if type(n) is not int:
-            raise TypeError("console_loglevel: n must be int, got %s" % type(n).__name__)
-        if n < 0 or n > 8:
-            raise ValueError("console_loglevel: n must be 0..8, got %d" % n)
-        _console_loglevel = n
-    return prev
-
-
-def dmesg_entries(level=None):
-    """Return the stored records oldest first as a list of (level, ts_ns, text).
-
-    level: only records with level <= level (None: all).  Softirq/task.
-    """
-    if level is not None and type(level) is not int:
-        raise TypeError("dmesg: level must be int, got %s" % type(level).__name__)
-    n = len(_ring)
-    out = []
-    i = (_head - _count) % n
-    for _ in range(_count):
-        e = _ring[i]
-        if level is None or e[0] <= level:
-            out.append((e[0], e[1], e[2]))
-        i = (i + 1) % n
-    return out
-
-
-def dmesg_lines(level=None):
-    """Return the records as kernel-style lines ``[    5.000123] text``; softirq/task."""
-    return [_fmt_line(e[1], e[2]) for e in dmesg_entries(level)]
-
-
-def dmesg(level=None):
-    """Print the ring (records with level <= level, None: all); returns None.  Task."""
-    for line in dmesg_lines(level):
-        print(line)
-
-
-def dmesg_clear():
-    """Empty the ring (dmesg -C); returns None.  Softirq/task."""
-    global _head, _count, _open
-    for i in range(len(_ring)):
-        _ring[i] = None
-    _head = 0
-    _count = 0
-    _open = False
-
-
-def dmesg_resize(n):
-    """Resize the ring to n records, keeping the newest; returns None.  Task."""
-    global _ring, _head, _count
-    if type(n) is not int:
-        raise TypeError("dmesg_resize: n must be int, got %s" % type(n).__name__)
-    if n < 1:
-        raise ValueError("dmesg_resize: n must be >= 1, got %d" % n)
-    keep = dmesg_entries()[-n:]
-    ring = [None] * n
-    for i in range(len(keep)):
-        ring[i] = list(keep[i])
-    _ring = ring
-    _count = len(keep)
-    _head = _count % n
+def __getattr__(name):
+    # dmesg(), dmesg_*, *_once, print_exception_to_dmesg: loaded on first use
+    if name.startswith("_"):
+        raise AttributeError(name)
+    return getattr(_ext(), name)
 
 
 def dmesg_dropped():

@@ -23,6 +23,19 @@ Record (5 int32 words): code, timer trace_id, ts (raw counter), a, b.
 record() is called from hard IRQ: it stores small ints into a preallocated
 array('i') and touches module globals only, so it allocates nothing.  O(1).
 When the ring is full the oldest record is overwritten and `dropped` counts it.
+
+Tracing off costs nothing: `enabled` is a plain module global (a bool), True
+only between enable() and disable().  Call sites test it before building
+the record, so an expiry with tracing off makes no call at all (not even the
+counter read for the timestamp):
+
+    from . import trace as _tr
+    ...
+    if _tr.enabled:
+        _tr.record(_tr.HRTIMER_EXPIRE_ENTRY, t.trace_id, hw.cs_read(), a, b)
+
+(one module-attribute load and a branch; record() keeps its own check, so
+an unguarded call site stays correct, only slower).
 """
 
 from array import array
@@ -53,16 +66,17 @@ _head = 0
 _count = 0
 _dropped = 0
 _on = False
+enabled = False  # public: test before calling record() (see the docstring)
 _mask = 0  # event codes to record (bit per code), 0 = all
 
 
 def enable(n=1024, events=None):
     """Preallocate n records, clear, start recording.  Task context.
     events: optional iterable of codes to record (default all)."""
-    global _buf, _n, _head, _count, _dropped, _on, _mask
+    global _buf, _n, _head, _count, _dropped, _on, _mask, enabled
     if not isinstance(n, int) or n <= 0:
         raise ValueError("trace.enable: n must be a positive int, got %r" % (n,))
-    _on = False
+    _on = enabled = False
     _buf = None
     _buf = array("i", bytearray(20 * n))
     _n = n
@@ -71,13 +85,13 @@ def enable(n=1024, events=None):
     if events is not None:
         for c in events:
             _mask |= 1 << c
-    _on = True
+    _on = enabled = True
 
 
 def disable():
     """Stop recording; records stay readable."""
-    global _on
-    _on = False
+    global _on, enabled
+    _on = enabled = False
 
 
 def clear():

@@ -1,0 +1,181 @@
+"""``python -m ktimers_host.bench``: the benchmark behind ``make bench``.
+
+One deterministic run on the emulated board (QEMU ``-icount``: 1 guest instruction = 1 ns,
+figures repeat to the tick), the same with the frozen firmware for its import heap, then a
+shorter run on the unix board; printed side by side with the issue-8 goals, each marked
+met / not met. The device code is the MicroPython files in ``bench/``; each part runs after a
+reset, so one part's heap does not leak into the next. Every figure a device prints is a
+``BENCH`` line of ``key=value`` pairs, parsed and checked here (no text from a board is
+evaluated). Benchmarks print figures: nothing here passes or fails on speed. The table and
+the goals are rendered by benchreport.py.
+
+    python -m ktimers_host.bench [--only mps2|unix] [--samples N] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from . import profiles
+from .benchreport import ROWS, Figures, report
+from .board import Board
+from .flash import flash
+
+ROOT = profiles.REPO_ROOT
+BENCH_DIR = ROOT / "bench"
+_LINE = re.compile(
+    r"^BENCH ([a-z_]{1,20})((?: [a-z_]{1,20}){0,2})((?: [a-z_0-9]{1,24}=[^ ]{0,400})*)$"
+)
+_INT = re.compile(r"^-?\d{1,15}(?:\.\d{1,3})?$")
+
+
+def parse(lines: Iterable[str]) -> Figures:
+    """``BENCH kind [row [tag]] k=v ...`` lines -> {"kind row tag": {k: int|float|str}}."""
+    out: Figures = {}
+    for raw in lines:
+        line = raw.strip()
+        if not line.startswith("BENCH "):
+            continue
+        m = _LINE.match(line)
+        if not m:
+            raise ValueError(f"malformed BENCH line: {line[:200]!r}")
+        key = (m.group(1) + m.group(2)).strip()
+        vals: dict[str, Any] = {}
+        for pair in m.group(3).split():
+            k, _, v = pair.partition("=")
+            if _INT.match(v):
+                vals[k] = float(v) if "." in v else int(v)
+            else:
+                vals[k] = v
+        out.setdefault(key, {}).update(vals)
+    return out
+
+
+def program(name: str, call: str = "") -> str:
+    return (BENCH_DIR / f"{name}.py").read_text() + ("\n" + call + "\n" if call else "")
+
+
+class Runner:
+    """Runs bench parts on one board, each after a reset."""
+
+    def __init__(self, board: Board, reset: Callable[[], None], log: Callable[[str], None]):
+        self.board = board
+        self.reset = reset
+        self.log = log
+        self.figures: Figures = {}
+
+    def part(self, name: str, call: str = "", timeout: float = 300.0) -> Figures:
+        self.reset()
+        t0 = time.monotonic()
+        out = self.board.exec(program(name, call), timeout=timeout)
+        got = parse(out.splitlines())
+        if not got:
+            raise RuntimeError(f"bench part {name} {call!r} printed no BENCH line:\n{out[-2000:]}")
+        self.log(f"  {name} {call} ({time.monotonic() - t0:.1f} s): " + "; ".join(got))
+        self.figures.update(got)
+        return got
+
+
+def run_board(r: Runner, samples: int, n_big: int, hr_big: int, tick: int = 1) -> Figures:
+    r.part("heap_import")
+    r.part("heap_asyncio")
+    r.part("heap_objects")
+    r.part("alloc")
+    r.part("scale", f"scale({n_big}, {hr_big}, {tick})", timeout=600)
+    for row in ROWS:
+        for load in (0, 1):
+            r.part("lat", f"lat_row({row!r}, {samples}, {load})")
+    return r.figures
+
+
+def bench_mps2(samples: int, log: Callable[[str], None]) -> tuple[Figures, Figures]:
+    from .emulator import Emulator
+
+    d = ROOT / "build" / "mps2-an385"
+    out: Figures = {}
+    frozen: Figures = {}
+    with tempfile.TemporaryDirectory(prefix="ktimers-bench-") as tmp:
+        work = Path(tmp)
+        emu = Emulator(d / "firmware.elf", work / "flash.img", deterministic=True, workdir=work)
+        emu.start()
+        try:
+            b = Board("mps2-an385", port=emu.pty)
+            b.connect()
+            try:
+                log(flash(b, progress=False).summary())
+                out = run_board(Runner(b, b.soft_reset, log), samples, 10000, 1000)
+            finally:
+                b.close()
+        finally:
+            emu.stop()
+        fw = d / "firmware-frozen.elf"
+        if fw.is_file():
+            fdir = work / "frozen"
+            fdir.mkdir()
+            emu = Emulator(fw, fdir / "blank.img", deterministic=True, workdir=fdir)
+            emu.start()
+            try:
+                b = Board("mps2-an385", port=emu.pty)
+                b.connect()
+                try:
+                    frozen = Runner(b, b.soft_reset, log).part("heap_import")
+                finally:
+                    b.close()
+            finally:
+                emu.stop()
+        else:
+            log(f"  {fw} missing: no frozen figure (make firmware FREEZE=1)")
+    return out, frozen
+
+
+def bench_unix(samples: int, log: Callable[[str], None]) -> Figures:
+    b = Board("unix")
+    b.connect()
+    try:
+        log(flash(b, progress=False).summary())
+        return run_board(Runner(b, b.reset, log), samples, 2000, 500, tick=0)
+    finally:
+        b.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m ktimers_host.bench", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument("--only", choices=("mps2", "unix"), help="run one board only")
+    ap.add_argument(
+        "--samples", type=int, default=1000, help="1 ms periods per lateness row (mps2)"
+    )
+    ap.add_argument("--unix-samples", type=int, default=300, help="periods per lateness row (unix)")
+    ap.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    args = ap.parse_args(argv)
+
+    def log(s: str) -> None:
+        print(s, file=sys.stderr, flush=True)
+
+    m: Figures = {}
+    fz: Figures = {}
+    u: Figures = {}
+    if args.only in (None, "mps2"):
+        log("== mps2-an385, deterministic (-icount: 1 instruction = 1 ns)")
+        m, fz = bench_mps2(args.samples, log)
+    if args.only in (None, "unix"):
+        log("== unix port")
+        u = bench_unix(args.unix_samples, log)
+    print(report(m, fz, u))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"mps2": m, "mps2_frozen": fz, "unix": u}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,13 +7,17 @@ Kinds (profile ``connect.kind``): ``process`` (unix port on a pty, see unixboard
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import errno
+import os
 import queue
 import re
+import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,30 +25,56 @@ from . import profiles
 from .transport import BoardError, LinkError, LinkLost, LinkTimeout, Transport, open_transport
 from .unixboard import UnixProcess
 
+LOG_LINES = 20_000  # board output kept for failure reports (older lines are dropped)
+Pattern = str | re.Pattern[str]
+
+
+class WrongBoard(RuntimeError):
+    """The board on the link is not the one the profile describes (nothing was written)."""
+
+
+class ModeMismatch(RuntimeError):
+    """The running emulator is not in the timing mode asked for."""
+
+
 REPO_ROOT = profiles.REPO_ROOT
 
 
 class Board:
     def __init__(
         self,
-        profile: str | profiles.Profile = "mps2-an385",
+        profile: str | profiles.Profile = profiles.DEFAULT_BOARD,
         port: str | None = None,
         transport: str = "mpremote",
         root: Path = REPO_ROOT,
         binary: Path | None = None,
         deterministic: bool = False,
+        persistent: bool = False,
+        workdir: Path | None = None,
+        restart: bool = False,
     ) -> None:
+        """``persistent``: a unix board outlives this object (command line use), as the
+        emulator does. ``workdir``: the emulator instance's own folder (several emulated
+        boards side by side). ``restart``: restart a running emulator whose timing mode
+        differs from ``deterministic`` instead of refusing."""
         self.profile: profiles.Profile = (
             profiles.load(profile) if isinstance(profile, str) else profile
         )
         self.name: str = self.profile["name"]
         self.root = Path(root)
+        conn = self.profile["connect"]
+        self.kind: str = "serial" if port else conn.get("kind", "serial")
+        if port is None and self.kind == "serial":
+            port = find_port(self.profile) or conn.get("port")
         self.port = port
         self.transport_kind = transport
-        self.kind: str = "serial" if port else self.profile["connect"].get("kind", "serial")
         self.baud = int(self.profile["connect"].get("baud", 115200))
         self.lib_dir: str = self.profile["flash"].get("lib_dir", "/lib")
         self.deterministic = deterministic
+        self.restart = restart
+        self.workdir = Path(workdir) if workdir is not None else None
+        self.log: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+        self.log_sink: Callable[[str], Any] | None = None
         self.t: Transport | None = None
         self.url: str | None = port
         self.process: UnixProcess | None = None
@@ -56,9 +86,8 @@ class Board:
         if self.kind == "process":
             conn = self.profile["connect"]
             exe = binary or self.root / conn.get("binary", "build/unix/micropython")
-            self.process = UnixProcess(
-                exe, self.root / conn.get("fs", "build/unix-fs"), self.lib_dir
-            )
+            fs = self.workdir or self.root / conn.get("fs", "build/unix-fs")
+            self.process = UnixProcess(exe, fs, self.lib_dir, persistent=persistent)
 
     # -- lifecycle ----------------------------------------------------------------------
     def _bring_up(self) -> str:
@@ -66,16 +95,28 @@ class Board:
             return self.port
         if self.kind == "process":
             assert self.process is not None
-            return self.process.start()
+            url = self.process.start()
+            self.started_emulator = self.process.started
+            return url
         if self.kind == "emulator":
             from .emulator import Emulator
 
-            emu = Emulator.find_running()
+            build = self.root / "build" / self.name
+            wd = self.workdir or build
+            emu = Emulator.find_running(wd)
+            if emu is not None and emu.deterministic != self.deterministic:
+                want = "deterministic" if self.deterministic else "real-time"
+                have = "deterministic" if emu.deterministic else "real-time"
+                if not self.restart:
+                    flag = " --deterministic" if self.deterministic else ""
+                    raise ModeMismatch(
+                        f"the running emulator (pid {emu.pid}) is {have}, {want} was asked for;"
+                        f" restart it with `ktimers emulator restart{flag}` (or add --restart)"
+                    )
+                emu.stop()
+                emu = None
             if emu is None:
-                fw = self.root / "build" / self.name / "firmware.elf"
-                emu = Emulator(
-                    fw, self.root / "build" / self.name / "flash.img", self.deterministic
-                )
+                emu = Emulator(build / "firmware.elf", wd / "flash.img", self.deterministic, wd)
                 emu.start()
                 self.started_emulator = True
             self.emulator = emu
@@ -90,7 +131,12 @@ class Board:
             self.t.close()
             self.t = None
         self.url = self._bring_up()
-        self.t = open_transport(self.url, self.transport_kind, self.baud)
+        try:
+            self.t = open_transport(self.url, self.transport_kind, self.baud)
+        except LinkLost as e:
+            if not str(e).startswith("cannot open"):
+                raise
+            raise LinkLost(f"cannot open {self.url}: {explain_open_error(self.url)}") from e
         if soft_reset:
             self.t.enter_raw(soft_reset=True)
         return self
@@ -108,7 +154,10 @@ class Board:
             self.t.close()
             self.t = None
         if self.process is not None:
-            self.process.stop()
+            if self.process.persistent and not (stop_started and self.process.started):
+                self.process.detach()
+            else:
+                self.process.stop()
         if stop_started and self.started_emulator and self.emulator is not None:
             with contextlib.suppress(Exception):
                 self.emulator.stop()
@@ -148,19 +197,58 @@ class Board:
         self._queue = None
 
     # -- code ---------------------------------------------------------------------------
+    def _record(self, line: str) -> None:
+        self.log.append(line)
+        if self.log_sink is not None:
+            self.log_sink(line)
+
+    def _recorded(self, lines: Iterator[str]) -> Iterator[str]:
+        try:
+            for line in lines:
+                self._record(line)
+                yield line
+        except BoardError as e:
+            for ln in e.traceback.splitlines():
+                self._record(ln)
+            raise
+        except LinkError as e:
+            self._record(f"[ktimers: {type(e).__name__}: {e}]")
+            raise
+
+    def output_log(self) -> str:
+        """Board output kept so far (the last `LOG_LINES` lines of every exec)."""
+        return "\n".join(self.log)
+
     def exec(self, code: str, timeout: float | None = 30.0) -> str:
         self._busy_check()
-        return self.transport.exec(code, timeout)
+        lines = list(self._recorded(self.transport.exec_stream(code, timeout)))
+        return "\n".join(lines) + ("\n" if lines else "")
 
     def exec_stream(
         self, code: str, timeout: float | None = 30.0, idle_timeout: float | None = None
     ) -> Iterator[str]:
         self._busy_check()
-        return self.transport.exec_stream(code, timeout, idle_timeout)
+        return self._recorded(self.transport.exec_stream(code, timeout, idle_timeout))
 
     def eval(self, expr: str, timeout: float | None = 30.0) -> Any:
         self._busy_check()
         return self.transport.eval(expr, timeout)
+
+    def check_platform(self) -> str:
+        """Raise `WrongBoard` unless the board's ``sys.platform`` is the profile's.
+
+        Called before anything is written to a board (``ktimers flash`` would otherwise
+        put another board's ``ktimers_board.py`` on it)."""
+        want = profiles.platform(self.profile)
+        got = self.transport.eval("__import__('sys').platform", 10)
+        if want is not None and got != want:
+            known = [p["name"] for p in profiles.list() if profiles.platform(p) == got]
+            hint = f" (profiles for {got!r}: {', '.join(known)})" if known else ""
+            raise WrongBoard(
+                f"board on {self.url} reports sys.platform {got!r}, profile {self.name} expects"
+                f" {want!r}; nothing was written{hint}"
+            )
+        return str(got)
 
     def start(self, code: str, timeout: float | None = 60.0) -> None:
         """Begin running ``code``; read its output with `expect` and finish with `wait`.
@@ -171,7 +259,7 @@ class Board:
         self._busy_check()
         self._seen = []
         q: queue.Queue[tuple[str, Any]] = queue.Queue()
-        stream = self.transport.exec_stream(code, timeout)
+        stream = self.exec_stream(code, timeout)
 
         def pump() -> None:
             try:
@@ -196,30 +284,63 @@ class Board:
             except queue.Empty:
                 continue
 
-    def expect(self, pattern: str | re.Pattern[str], timeout: float = 10.0) -> re.Match[str]:
-        """Next output line matching ``pattern`` of the code begun with `start`.
+    def expect(
+        self,
+        pattern: Pattern | Iterable[Pattern],
+        timeout: float = 10.0,
+        not_matching: Pattern | Iterable[Pattern] | None = None,
+    ) -> re.Match[str]:
+        """Next output line matching ``pattern`` (a regex, or a list: any of them) of the
+        code begun with `start`; ``match.re`` tells which pattern matched.
 
-        Raises `LinkTimeout` after ``timeout`` s without a match (the code keeps running:
-        call `expect` again, `wait` or `interrupt`), or when the code ends first.
+        ``not_matching``: patterns that must not show up before the match (a line matching
+        one raises `AssertionError`). Raises `LinkTimeout` after ``timeout`` s without a
+        match (the code keeps running: call `expect` again, `wait` or `interrupt`), or
+        when the code ends first. Like pytest-embedded's ``dut.expect``.
         """
+        return self._expect(_compile(pattern), timeout, _compile(not_matching or []))
+
+    def expect_exact(
+        self,
+        text: str | Iterable[str],
+        timeout: float = 10.0,
+        not_matching: Pattern | Iterable[Pattern] | None = None,
+    ) -> re.Match[str]:
+        """As `expect`, for literal text (a string, or a list: any of them)."""
+        texts = [text] if isinstance(text, str) else list(text)
+        return self._expect(
+            [re.compile(re.escape(t)) for t in texts], timeout, _compile(not_matching or [])
+        )
+
+    def _expect(
+        self, rxs: list[re.Pattern[str]], timeout: float, bad: list[re.Pattern[str]]
+    ) -> re.Match[str]:
         if self._queue is None:
             raise RuntimeError("expect() needs code started with start()")
-        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        if not rxs:
+            raise ValueError("expect: no pattern given")
+        what = " or ".join(repr(rx.pattern) for rx in rxs)
         deadline = time.monotonic() + timeout
         while True:
             kind, val = self._next(deadline)
             if kind == "line":
                 self._seen.append(val)
-                m = rx.search(val)
-                if m:
-                    return m
+                for rx in bad:
+                    if rx.search(val):
+                        raise AssertionError(
+                            f"{rx.pattern!r} (not_matching) seen before {what}: {val!r}"
+                        )
+                for rx in rxs:
+                    m = rx.search(val)
+                    if m:
+                        return m
                 continue
             seen = "\n".join(self._seen)
             if kind == "timeout":
-                raise LinkTimeout(f"{rx.pattern!r} not seen within {timeout} s", seen)
+                raise LinkTimeout(f"{what} not seen within {timeout} s", seen)
             self._queue = None
             if kind == "end":
-                raise LinkTimeout(f"{rx.pattern!r} not seen; the code ended", seen)
+                raise LinkTimeout(f"{what} not seen; the code ended", seen)
             raise val
 
     def wait(self, timeout: float | None = None) -> str:
@@ -270,6 +391,94 @@ class Board:
 
     def __repr__(self) -> str:
         return f"<Board {self.name} {self.kind} {self.url or '-'} via {self.transport_kind}>"
+
+
+def _compile(p: Pattern | Iterable[Pattern]) -> list[re.Pattern[str]]:
+    items = [p] if isinstance(p, str | re.Pattern) else list(p)
+    return [re.compile(x) if isinstance(x, str) else x for x in items]
+
+
+def find_port(profile: profiles.Profile) -> str | None:
+    """The first attached serial port whose USB VID:PID the profile lists."""
+    ids = profiles.usb_ids(profile)
+    if not ids:
+        return None
+    try:
+        from serial.tools import list_ports
+    except ImportError:  # pragma: no cover - pyserial is a dependency
+        return None
+    for p in sorted(list_ports.comports(), key=lambda p: p.device):
+        if p.vid is not None and (p.vid, p.pid) in ids:
+            return str(p.device)
+    return None
+
+
+def _holders(path: str) -> list[int]:
+    """Pids (other than ours) with ``path`` open, read from /proc."""
+    try:
+        real = os.path.realpath(path)
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return []
+    out = []
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == real:
+                    out.append(pid)
+                    break
+            except OSError:
+                continue
+    return out
+
+
+def explain_open_error(url: str) -> str:
+    """Why ``url`` cannot be opened: missing device, permission, busy port, refused
+    connection, unknown host... (found by trying, since mpremote reports only "failed")."""
+    import serial
+
+    if "://" in url:
+        scheme, rest = url.split("://", 1)
+        if scheme not in ("socket", "rfc2217"):
+            return f"cannot open {scheme}:// URL"
+        hostport = rest.split("?", 1)[0].split("/", 1)[0]
+        host, _, port = hostport.rpartition(":")
+        host = host.strip("[]") or "localhost"
+        try:
+            socket.create_connection((host, int(port)), timeout=3).close()
+        except ValueError:
+            return f"bad port number in {url!r}"
+        except ConnectionRefusedError:
+            return f"connection refused by {host}:{port} (is ser2net / the server running?)"
+        except socket.gaierror as e:
+            return f"unknown host {host!r} ({e.strerror})"
+        except TimeoutError:
+            return f"no answer from {host}:{port} within 3 s"
+        except OSError as e:
+            return f"cannot reach {host}:{port}: {e.strerror or e}"
+        return f"{host}:{port} accepts connections, but the link failed (busy: one client only?)"
+    if not os.path.exists(url):
+        return f"no such device {url} (unplugged? `ktimers boards` lists the serial ports)"
+    if not os.access(url, os.R_OK | os.W_OK):
+        return f"permission denied on {url} (add yourself to the dialout group)"
+    try:
+        serial.Serial(url, exclusive=True, timeout=0).close()
+    except serial.SerialException as e:
+        if e.errno in (errno.EBUSY, errno.EAGAIN) or "lock" in str(e).lower():
+            pids = _holders(url)
+            who = f" by pid {', '.join(map(str, pids))}" if pids else ""
+            return f"{url} is busy: held{who} (another ktimers/mpremote session?)"
+        return f"{e}"
+    pids = _holders(url)
+    if pids:
+        return f"{url} is busy: also open in pid {', '.join(map(str, pids))}"
+    return f"{url} opened, but the link could not be set up"
 
 
 def describe_ports() -> list[dict[str, Any]]:

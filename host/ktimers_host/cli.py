@@ -29,7 +29,7 @@ from .board import Board, ModeMismatch, WrongBoard, describe_ports
 from .emulator import EmulatorError
 from .flash import flash
 from .report import EXIT_FAILED, EXIT_LINK, EXIT_OK, EXIT_SETUP, EXIT_USAGE
-from .transport import BoardError, LinkError
+from .transport import BoardError, LinkError, LinkTimeout
 
 ROOT = profiles.REPO_ROOT
 EXIT_INTERRUPTED = 130
@@ -295,9 +295,14 @@ def _mp_state(b: Board) -> object:
     mp = getattr(t, "_mp", None)
     if mp is None:
         raise UsageError("file commands use mpremote's implementation: drop --transport ampy")
-    if t._resync or not t.in_raw:
-        t.enter_raw(False)
-    mp.in_raw_repl = True
+    # enter the raw REPL through mpremote itself: our engine may hold the next prompt
+    # byte in its read-ahead, where mpremote would never see it
+    t._pending = b""
+    try:
+        mp.enter_raw_repl(soft_reset=False)
+    except Exception as e:  # mpremote's TransportError
+        raise LinkTimeout(f"could not enter raw REPL on {b.url}: {e}") from e
+    t.in_raw, t._resync = True, False
     st = State()
     st.transport = mp
     st._auto_soft_reset = False

@@ -201,9 +201,12 @@ def flash(
             if p not in targets:
                 t.remove(p)
                 rep.removed.append(p)
-    t.exec(
-        "import sys\nfor _m in [m for m in sys.modules if m.startswith('ktimers')]:\n"
-        " del sys.modules[_m]"
-    )
+    if rep.transferred or rep.removed:
+        # the next import loads the new files; unchanged, a running ktimers (its timers,
+        # its dmesg) stays as it is between commands
+        t.exec(
+            "import sys\nfor _m in [m for m in sys.modules if m.startswith('ktimers')]:\n"
+            " del sys.modules[_m]"
+        )
     rep.seconds = time.monotonic() - t0
     return rep

@@ -236,15 +236,15 @@ def _board_output(boards: list[Board]) -> str:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
-    outcome = yield
-    rep: pytest.TestReport = outcome.get_result()
-    if rep.when != "call" or not rep.failed:
-        return
+    # before the report is made: a report section of the item reaches the terminal
+    # ("Captured stdout board call") and JUnit's system-out (teardown's report carries it)
+    failed = call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception)
     used = item.config.stash.get(_USED_KEY, None)
-    if used:
+    if call.when == "call" and failed and used:
         text = _board_output(used)
         if text.strip():
-            rep.sections.append(("Captured stdout board", text + "\n"))
+            item.add_report_section("call", "stdout board", text + "\n")
+    yield
 
 
 def check_device_output(name: str, board: Board, out: str) -> None:

@@ -51,7 +51,8 @@ def test_manifest_freezes_every_library_file() -> None:
         import manifestfile
     finally:
         sys.path.pop(0)
-    m = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, {"MPY_DIR": str(SRC), "MPY_LIB_DIR": ""})
+    path_vars = {"MPY_DIR": str(SRC), "MPY_LIB_DIR": ""}
+    m = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, path_vars)
     m.execute(str(ROOT / "manifest.py"))
     frozen = sorted(r.target_path for r in m.files())
     assert frozen == lib_files()

@@ -23,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from . import __version__, profiles
 from .board import Board, ModeMismatch, WrongBoard, describe_ports
@@ -287,26 +288,39 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 
 # -- files: mpremote's own implementation -------------------------------------------------
-def _mp_state(b: Board) -> object:
-    """An mpremote ``State`` on the board's open link (no soft reset, raw REPL entered)."""
+MPREMOTE_READ_TIMEOUT = 10.0  # s per read while mpremote's code drives the link
+
+
+@contextlib.contextmanager
+def _mpremote(b: Board) -> Iterator[Any]:
+    """An mpremote ``State`` on the board's open link (raw REPL entered, no soft reset).
+
+    mpremote's code expects reads that wait (it opens ports with no timeout); ours poll
+    every 50 ms, so the shared serial object gets a 10 s read timeout meanwhile."""
     from mpremote.main import State
 
     t = b.transport
     mp = getattr(t, "_mp", None)
     if mp is None:
         raise UsageError("file commands use mpremote's implementation: drop --transport ampy")
+    ser = mp.serial
+    old = ser.timeout
+    ser.timeout = MPREMOTE_READ_TIMEOUT
     # enter the raw REPL through mpremote itself: our engine may hold the next prompt
     # byte in its read-ahead, where mpremote would never see it
     t._pending = b""
     try:
-        mp.enter_raw_repl(soft_reset=False)
-    except Exception as e:  # mpremote's TransportError
-        raise LinkTimeout(f"could not enter raw REPL on {b.url}: {e}") from e
-    t.in_raw, t._resync = True, False
-    st = State()
-    st.transport = mp
-    st._auto_soft_reset = False
-    return st
+        try:
+            mp.enter_raw_repl(soft_reset=False)
+        except Exception as e:  # mpremote's TransportError
+            raise LinkTimeout(f"could not enter raw REPL on {b.url}: {e}") from e
+        t.in_raw, t._resync = True, False
+        st = State()
+        st.transport = mp
+        st._auto_soft_reset = False
+        yield st
+    finally:
+        ser.timeout = old
 
 
 def _fs(b: Board, command: str, paths: list[str], recursive: bool = False, verbose=None) -> int:
@@ -316,7 +330,8 @@ def _fs(b: Board, command: str, paths: list[str], recursive: bool = False, verbo
         command=[command], path=paths, recursive=recursive, force=False, verbose=verbose
     )
     try:
-        do_filesystem(_mp_state(b), ns)
+        with _mpremote(b) as st:
+            do_filesystem(st, ns)
     except CommandError as e:
         print(f"ktimers {command}: {e}", file=sys.stderr)
         return EXIT_FAILED
@@ -370,30 +385,33 @@ def cmd_mount(args: argparse.Namespace) -> int:
                 " watches stdin for Ctrl-C while code runs, which would eat mpremote's"
                 " mount protocol (use the emulated board, or `ktimers cp` the files)"
             )
-        st = _mp_state(b)
-        do_mount(st, argparse.Namespace(path=[str(local)], unsafe_links=False))
-        try:
-            if args.exec is not None:
-                _do_execbuffer(st, args.exec, True)
-            elif args.script:
-                _do_execbuffer(st, (local / args.script).read_bytes(), True)
-            else:
-                from mpremote.repl import do_repl
+        with _mpremote(b) as st:
+            do_mount(st, argparse.Namespace(path=[str(local)], unsafe_links=False))
+            try:
+                if args.exec is not None:
+                    _do_execbuffer(st, args.exec, True)
+                elif args.script:
+                    _do_execbuffer(st, (local / args.script).read_bytes(), True)
+                else:
+                    from mpremote.repl import do_repl
 
-                rargs = argparse.Namespace(
-                    escape_non_printable=False, capture=None, inject_code=None, inject_file=None
-                )
-                with _sigint_to_child():
-                    do_repl(st, rargs)
-        except CommandError as e:
-            print(f"ktimers mount: {e}", file=sys.stderr)
-            return EXIT_FAILED
-        except SystemExit as e:  # mpremote exits 1 when the code raised
-            return int(e.code or 0)
-        finally:
-            with contextlib.suppress(Exception):
-                st.transport.umount_local()  # type: ignore[attr-defined]
-            b.transport._resync = True
+                    rargs = argparse.Namespace(
+                        escape_non_printable=False,
+                        capture=None,
+                        inject_code=None,
+                        inject_file=None,
+                    )
+                    with _sigint_to_child():
+                        do_repl(st, rargs)
+            except CommandError as e:
+                print(f"ktimers mount: {e}", file=sys.stderr)
+                return EXIT_FAILED
+            except SystemExit as e:  # mpremote exits 1 when the code raised
+                return EXIT_FAILED if e.code else EXIT_OK
+            finally:
+                with contextlib.suppress(Exception):
+                    st.transport.umount_local()
+                b.transport._resync = True
         return EXIT_OK
     finally:
         _release(b)

@@ -13,6 +13,7 @@ the board that the build does not produce (stale ``.py`` would shadow ``.mpy``) 
 
 from __future__ import annotations
 
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -135,6 +136,15 @@ _kt_walk(%r)
 """
 
 
+def inside(folder: str, path: str) -> bool:
+    """True if board path ``path`` is a normalized path strictly inside ``folder`` (no
+    ``..``, ``.``, ``//`` or control characters: a listing from a broken or hostile board
+    must not make flash delete anything outside the library's folder)."""
+    if not path.startswith(folder.rstrip("/") + "/") or any(ord(c) < 32 for c in path):
+        return False
+    return posixpath.normpath(path) == path and ".." not in path.split("/")
+
+
 def _join(lib_dir: str, rel: str) -> str:
     return (lib_dir.rstrip("/") + "/" + rel) if lib_dir not in ("", ".") else rel
 
@@ -196,7 +206,7 @@ def flash(
         out = t.exec(_LIST_TREE % root_dir, timeout=60)
         for line in out.splitlines():
             p = line.strip()
-            if not p.startswith(root_dir + "/"):
+            if not inside(root_dir, p):
                 raise LinkError(f"unexpected path listed by the board: {line[:200]!r}")
             if p not in targets:
                 t.remove(p)

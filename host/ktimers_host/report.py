@@ -346,7 +346,13 @@ def write_plot(doc: dict, path: str) -> dict:
                 ".",
                 markersize=1.5,
                 color="tab:blue",
-                label=f"expiries ({len(lat)})",
+                label=f"expiries ({len(lat)})"
+                + (
+                    ", from soft expiry; bounds: past soft+slack"
+                    if r.get("family") == "hrrange"
+                    else ""
+                )
+                + (", lateness; bound: past the bucket" if r["kind"] == "timer" else ""),
             )
         if clipped:
             ax.plot(

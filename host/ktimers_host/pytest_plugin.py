@@ -210,9 +210,12 @@ def _ktimers_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
                     b.interrupt()
                 b.soft_reset()
             b.log.clear()
-    # boards the test asks for (made now or earlier) are added as it requests them
-    for name in uses & {"board"}:
-        used.append(request.getfixturevalue(name))
+    # boards the test asks for (made now or earlier) are added as it requests them; a
+    # project's own fixture called "board" (not a ktimers Board) is left alone
+    if "board" in uses:
+        b = request.getfixturevalue("board")
+        if isinstance(b, Board) and b not in used:
+            used.append(b)
     yield
     del config.stash[_USED_KEY]
     text = _board_output(used)

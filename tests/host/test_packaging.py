@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ktimers_host import __version__
+from ktimers_host import __version__, profiles
 from ktimers_host.board import Board
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,9 +62,9 @@ def test_manifest_freezes_every_library_file() -> None:
 @pytest.fixture
 def relay_board(tmp_path: Path) -> Iterator[Board]:
     """A unix board of our own, reached by mpremote on its pty (our transport closed)."""
-    from conftest import fresh_unix_board
-
-    b = fresh_unix_board(tmp_path / "fs")
+    prof = profiles.load("unix")
+    prof["connect"] = dict(prof["connect"], fs=str(tmp_path / "fs"))
+    b = Board(prof, root=ROOT).connect()
     assert b.t is not None
     b.t.close()
     b.t = None

@@ -150,26 +150,26 @@ class UnixProcess:
             env = dict(os.environ)
             host_dir = str(Path(__file__).resolve().parents[1])
             env["PYTHONPATH"] = host_dir + os.pathsep + env.get("PYTHONPATH", "")
-            relay = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                env=env,
-            )
+            log_path = sf.with_suffix(".log")
+            with open(log_path, "wb") as log:
+                relay = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env=env,
+                )
             deadline = time.monotonic() + timeout
             while st is None:
                 if relay.poll() is not None:
-                    err = relay.stderr.read().decode(errors="replace") if relay.stderr else ""
-                    raise RuntimeError(f"unix board relay exited: {err.strip()[-500:]}")
+                    err = log_path.read_text(errors="replace").strip()[-500:]
+                    raise RuntimeError(f"unix board relay exited: {err}")
                 if time.monotonic() > deadline:
                     relay.kill()
                     raise RuntimeError("unix board relay did not start")
                 time.sleep(0.02)
                 st = self.find_running()
-            if relay.stderr:
-                relay.stderr.close()
             self.started = True
         self.relay_pid = int(st["pid"])
         self.path = str(st["pty"])

@@ -513,6 +513,16 @@ def _global_opts(p: argparse.ArgumentParser, suppress: bool) -> None:
     p.add_argument("-q", "--quiet", action="store_true", default=d(False), help="no progress")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
 def _validate_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
@@ -520,13 +530,13 @@ def _validate_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-H",
         "--histogram",
-        type=int,
+        type=_positive_int,
         metavar="US",
         help="print cyclictest's -h histogram (1 us buckets up to US) for the hrtimer scenarios",
     )
     p.add_argument("--histfile", metavar="FILE", help="write the -H histogram to FILE")
     p.add_argument("--scenario", action="append", metavar="NAME", help="run only NAME (repeat)")
-    p.add_argument("--samples", type=int, metavar="N", help="samples per scenario")
+    p.add_argument("--samples", type=_positive_int, metavar="N", help="samples per scenario")
     p.add_argument("--no-flash", action="store_true", help="do not update the library first")
 
 

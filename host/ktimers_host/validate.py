@@ -264,10 +264,6 @@ def main(args: Any, board: Any) -> int:
     min_total = int(tol.get("min_total_samples", MIN_TOTAL_SAMPLES)) if full else None
     doc = report.document(profile, tol, results, partial, error, time.monotonic() - t0, min_total)
     report.print_summary(doc, out)
-    if getattr(args, "histogram", None) or getattr(args, "histfile", None):
-        report.write_cyclictest_histogram(
-            doc, getattr(args, "histogram", None) or 1000, getattr(args, "histfile", None) or out
-        )
     if getattr(args, "json", None):
         report.write_json(doc, args.json)
     if getattr(args, "junit", None):
@@ -277,6 +273,10 @@ def main(args: Any, board: Any) -> int:
             report.write_plot(doc, args.plot)
         except ImportError as e:
             print(f"validate: no plot ({e})", file=sys.stderr)
+    if getattr(args, "histogram", None) or getattr(args, "histfile", None):
+        report.write_cyclictest_histogram(
+            doc, getattr(args, "histogram", None) or 1000, getattr(args, "histfile", None) or out
+        )
     if doc["passed"]:
         return report.EXIT_OK
     return report.EXIT_LINK if doc["partial"] else report.EXIT_FAILED

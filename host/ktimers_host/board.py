@@ -104,7 +104,12 @@ class Board:
             build = self.root / "build" / self.name
             wd = self.workdir or build
             emu = Emulator.find_running(wd)
-            if emu is not None and emu.deterministic != self.deterministic:
+            # --deterministic is never ignored: a real-time emulator is refused (or, with
+            # restart, restarted); without it whatever runs is used (restart: real-time)
+            if emu is not None and (
+                (self.deterministic and not emu.deterministic)
+                or (self.restart and emu.deterministic != self.deterministic)
+            ):
                 want = "deterministic" if self.deterministic else "real-time"
                 have = "deterministic" if emu.deterministic else "real-time"
                 if not self.restart:

@@ -132,7 +132,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         print(f"emulator: stopped pid {pid}", file=sys.stderr)
         emu = None
     if emu is not None:
-        if emu.deterministic != args.det:
+        if args.det and not emu.deterministic:
             have = "deterministic" if emu.deterministic else "real-time"
             raise ModeMismatch(
                 f"the emulator is running {have} (pid {emu.pid}), {mode} was asked for;"

@@ -104,3 +104,22 @@ def test_ctrl_c_interrupts_running_code(server: Pty) -> None:
     assert b"KeyboardInterrupt" in reply
     server.send(b"print('after')\x04")
     assert server.expect(b"\x04\x04>").endswith(b"after\n\x04\x04>")
+
+
+def test_a_later_ctrl_c_sends_sigint_again(server: Pty) -> None:
+    """One SIGINT per Ctrl-C burst (a second pending one would kill the port); a Ctrl-C
+    more than a second after the last SIGINT sends another (the first may be lost)."""
+    server.send(b"\x01")
+    server.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    code = (
+        b"try:\n while True: pass\nexcept KeyboardInterrupt:\n print('caught')\n"
+        b"while True: pass\x04"
+    )
+    server.send(code)
+    server.expect(b"OK")
+    server.send(b"\x03")
+    server.expect(b"caught\n")
+    time.sleep(1.2)  # the resend interval itself (a rate limit), not a synchronisation
+    server.send(b"\x03")
+    reply = server.expect(b"\x04>")
+    assert b"KeyboardInterrupt" in reply

@@ -49,10 +49,10 @@ def test_deterministic_is_honoured_or_refused(capsys: pytest.CaptureFixture[str]
     assert (rc, out) == (0, "42\n"), err
     rc, out, _ = run(capsys, "emulator", "status")
     assert rc == 0 and out.strip().endswith("deterministic")
+    pid = int(out.split("pid ")[1].split(",")[0])
     # not asking for a mode uses the running emulator as it is
     rc, out, err = run(capsys, "exec", "--no-flash", "print('as it runs')")
     assert (rc, out) == (0, "as it runs\n"), err
-    pid = int(out.split("pid ")[1].split(",")[0])
     rc, out, _ = run(capsys, "emulator", "stop")
     assert (rc, out.strip()) == (0, f"emulator: stopped pid {pid}")
 

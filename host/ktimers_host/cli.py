@@ -18,26 +18,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from . import __version__, profiles
+from . import __version__, files, profiles
 from .board import Board, ModeMismatch, WrongBoard, describe_ports
 from .emulator import EmulatorError
+from .files import UsageError
 from .flash import flash
 from .report import EXIT_FAILED, EXIT_LINK, EXIT_OK, EXIT_SETUP, EXIT_USAGE
-from .transport import BoardError, LinkError, LinkTimeout
+from .transport import BoardError, LinkError
 
 ROOT = profiles.REPO_ROOT
 EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """Bad arguments found after parsing (exit 2)."""
 
 
 def _board(args: argparse.Namespace, connect: bool = True, check: bool = True) -> Board:
@@ -256,16 +251,6 @@ def cmd_dmesg(args: argparse.Namespace) -> int:
         _release(b)
 
 
-@contextlib.contextmanager
-def _sigint_to_child() -> Iterator[None]:
-    """Ctrl-C at the terminal goes to the child REPL alone (as in a shell running it)."""
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
 def cmd_repl(args: argparse.Namespace) -> int:
     b = _board(args, connect=False)
     if b.kind == "process" and b.process is not None and not args.port:
@@ -275,144 +260,55 @@ def cmd_repl(args: argparse.Namespace) -> int:
             raise profiles.NotBuilt("unix port", p.binary, "unix")
         (p.fs_dir / p.lib_dir).mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, MICROPYPATH=f"{(p.fs_dir / p.lib_dir).resolve()}:.frozen")
-        with _sigint_to_child():
+        with files.sigint_to_child():
             return subprocess.call([str(p.binary.resolve())], cwd=p.fs_dir, env=env)
     url = b._bring_up()
     print(f"ktimers: repl on {url} (Ctrl-] or Ctrl-x to leave)", file=sys.stderr)
     cmd = [sys.executable, "-m", "mpremote", "connect", url, "resume", "repl"]
     try:
-        with _sigint_to_child():
+        with files.sigint_to_child():
             return subprocess.call(cmd)
     finally:
         _release(b)
 
 
 # -- files: mpremote's own implementation -------------------------------------------------
-MPREMOTE_READ_TIMEOUT = 10.0  # s per read while mpremote's code drives the link
-
-
-@contextlib.contextmanager
-def _mpremote(b: Board) -> Iterator[Any]:
-    """An mpremote ``State`` on the board's open link (raw REPL entered, no soft reset).
-
-    mpremote's code expects reads that wait (it opens ports with no timeout); ours poll
-    every 50 ms, so the shared serial object gets a 10 s read timeout meanwhile."""
-    from mpremote.main import State
-
-    t = b.transport
-    mp = getattr(t, "_mp", None)
-    if mp is None:
-        raise UsageError("file commands use mpremote's implementation: drop --transport ampy")
-    ser = mp.serial
-    old = ser.timeout
-    ser.timeout = MPREMOTE_READ_TIMEOUT
-    # enter the raw REPL through mpremote itself: our engine may hold the next prompt
-    # byte in its read-ahead, where mpremote would never see it
-    t._pending = b""
-    try:
-        try:
-            mp.enter_raw_repl(soft_reset=False)
-        except Exception as e:  # mpremote's TransportError
-            raise LinkTimeout(f"could not enter raw REPL on {b.url}: {e}") from e
-        t.in_raw, t._resync = True, False
-        st = State()
-        st.transport = mp
-        st._auto_soft_reset = False
-        yield st
-    finally:
-        ser.timeout = old
-
-
-def _fs(b: Board, command: str, paths: list[str], recursive: bool = False, verbose=None) -> int:
-    from mpremote.commands import CommandError, do_filesystem
-
-    ns = argparse.Namespace(
-        command=[command], path=paths, recursive=recursive, force=False, verbose=verbose
-    )
-    try:
-        with _mpremote(b) as st:
-            do_filesystem(st, ns)
-    except CommandError as e:
-        print(f"ktimers {command}: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
-
-
 def cmd_fs(args: argparse.Namespace) -> int:
+    if args.cmd == "cp" and len(args.paths) < 2:
+        raise UsageError("cp: give SRC... DEST (':' marks a path on the board)")
     b = _board(args)
     try:
         verbose = False if args.quiet else None
         if args.cmd == "cp":
-            if len(args.paths) < 2:
-                raise UsageError("cp: give SRC... DEST (':' marks a path on the board)")
-            return _fs(b, "cp", args.paths, args.recursive, verbose)
+            return files.fs(b, "cp", args.paths, args.recursive, verbose)
         if args.cmd == "ls":
-            return _fs(b, "ls", args.paths or [""], False, False)
+            return files.fs(b, "ls", args.paths or [""], False, False)
         if args.cmd == "rm":
-            return _fs(b, "rm", args.paths, args.recursive, verbose)
-        return _fs(b, args.cmd, args.paths, False, False)
+            return files.fs(b, "rm", args.paths, args.recursive, verbose)
+        return files.fs(b, args.cmd, args.paths, False, False)
     finally:
         _release(b)
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    """Copy modules into the board's lib dir, where ``import`` and ``insmod`` find them."""
-    files = [Path(f) for f in args.files]
-    missing = [str(f) for f in files if not f.is_file()]
+    paths = [Path(f) for f in args.files]
+    missing = [str(f) for f in paths if not f.is_file()]
     if missing:
         raise UsageError(f"install: no such file {', '.join(missing)}")
     b = _board(args)
     try:
-        b.transport.makedirs(b.lib_dir)
-        dest = ":" + b.lib_dir.rstrip("/") + "/"
-        return _fs(b, "cp", [str(f) for f in files] + [dest], False, False if args.quiet else None)
+        return files.install(b, paths, args.quiet)
     finally:
         _release(b)
 
 
 def cmd_mount(args: argparse.Namespace) -> int:
-    """Mount a host folder at /remote (mpremote's mount) and run a script or open a REPL."""
-    from mpremote.commands import CommandError, _do_execbuffer, do_mount
-
     local = Path(args.dir)
     if not local.is_dir():
         raise UsageError(f"mount: no such folder {local}")
     b = _board(args)
     try:
-        if b.kind == "process" and not args.port:
-            raise UsageError(
-                "mount needs a board whose console is a UART: the unix board's REPL server"
-                " watches stdin for Ctrl-C while code runs, which would eat mpremote's"
-                " mount protocol (use the emulated board, or `ktimers cp` the files)"
-            )
-        with _mpremote(b) as st:
-            do_mount(st, argparse.Namespace(path=[str(local)], unsafe_links=False))
-            try:
-                if args.exec is not None:
-                    _do_execbuffer(st, args.exec, True)
-                elif args.script:
-                    _do_execbuffer(st, (local / args.script).read_bytes(), True)
-                else:
-                    from mpremote.repl import do_repl
-
-                    rargs = argparse.Namespace(
-                        escape_non_printable=False,
-                        capture=None,
-                        inject_code=None,
-                        inject_file=None,
-                    )
-                    with _sigint_to_child():
-                        do_repl(st, rargs)
-            except CommandError as e:
-                print(f"ktimers mount: {e}", file=sys.stderr)
-                return EXIT_FAILED
-            except SystemExit as e:  # mpremote exits 1 when the code raised
-                return EXIT_FAILED if e.code else EXIT_OK
-            finally:
-                with contextlib.suppress(Exception):
-                    st.transport.umount_local()
-                b.transport._resync = True
-        return EXIT_OK
+        return files.mount(b, local, args.script, args.exec)
     finally:
         _release(b)
 

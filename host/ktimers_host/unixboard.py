@@ -267,25 +267,27 @@ def serve(binary: Path, fs_dir: Path, lib_dir: str) -> int:
     p = select.poll()
     p.register(board, select.POLLIN)
     p.register(cm, select.POLLIN)
+    watching = True  # cm is polled: a client is attached, or its last bytes are unread
     try:
         while not stopping and proc.poll() is None:
             try:
                 events = p.poll(50)
             except InterruptedError:
                 continue
-            client = not _hup(cm)
             for fd, ev in events:
-                if fd == board and ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                if fd == board:
                     try:
                         data = os.read(board, 4096)
                     except OSError:
                         data = b""
                     if not data:
                         return 0
-                    if client:
+                    if not _hup(cm):
                         with contextlib.suppress(BlockingIOError, OSError):
                             os.write(cm, data)
-                elif fd == cm and client and ev & select.POLLIN:
+                elif fd == cm:
+                    # read even after the client hung up: what it wrote just before
+                    # closing (a Ctrl-C, say) is still in the buffer and must arrive
                     try:
                         data = os.read(cm, 4096)
                     except OSError as e:
@@ -294,14 +296,14 @@ def serve(binary: Path, fs_dir: Path, lib_dir: str) -> int:
                         data = b""
                     if data:
                         os.write(board, data)
-            if not client:
-                # POLLHUP is reported however it is asked for: stop polling the client
-                # side until one attaches, or this loop would spin
-                with contextlib.suppress(KeyError):
-                    p.unregister(cm)
-            else:
-                with contextlib.suppress(KeyError, ValueError):
-                    p.register(cm, select.POLLIN)
+                    elif ev & select.POLLHUP:
+                        # drained and no client: POLLHUP is reported however it is
+                        # asked for, so stop polling cm until a client attaches
+                        p.unregister(cm)
+                        watching = False
+            if not watching and not _hup(cm):
+                p.register(cm, select.POLLIN)
+                watching = True
         return 0
     finally:
         if proc.poll() is None:

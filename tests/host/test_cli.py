@@ -170,7 +170,7 @@ def test_wrong_board_is_caught_before_writing(capsys: pytest.CaptureFixture[str]
     board_py = ROOT / "build" / "unix-fs" / "lib" / "ktimers_board.py"
     before = board_py.read_bytes() if board_py.exists() else None
     rc, _, err = run(capsys, "--board", "rp2-pico", "--port", pty, "flash")
-    assert rc == EXIT_USAGE
+    assert rc == EXIT_USAGE, err
     assert "sys.platform 'linux'" in err and "'rp2'" in err and "nothing was written" in err
     after = board_py.read_bytes() if board_py.exists() else None
     assert after == before

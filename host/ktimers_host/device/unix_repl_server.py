@@ -16,8 +16,9 @@ treat the unix port like any serial board:
 
 While code runs a watcher thread reads stdin: a Ctrl-C makes a background shell send
 SIGINT to this process, which the unix port turns into KeyboardInterrupt (``os.system``
-ignores SIGINT in its caller while it waits, hence the background ``&`` and the delay; a
-SIGINT lost in that window is sent again at the next Ctrl-C a second later). Bytes other than
+ignores SIGINT in its caller while it waits, so the background job first waits for
+``system()`` to be done; should a SIGINT be lost all the same, the next Ctrl-C a second
+later sends another). Bytes other than
 Ctrl-C typed while code runs are kept (up to 256) for the next command.
 
 A soft reset deinitialises ktimers (stops its tick thread), forgets every module imported
@@ -45,6 +46,13 @@ _R = bytearray(256)  # bytes typed while code ran (watcher -> next command)
 # _st: [code running, watcher alive, bytes in _R, SIGINT sent, ticks_ms when sent]
 _st = [0, 0, 0, 0, 0]
 _RESEND_MS = 1000
+# system() ignores SIGINT in this process until it has reaped its shell: the background
+# job waits for that shell ($$) to be gone (reaped), then a little more, then signals
+# this process ($PPID of that shell)
+_KILL = (
+    "(while kill -0 $$ 2>/dev/null; do sleep 0.01; done; sleep 0.05; kill -INT $PPID)"
+    " >/dev/null 2>&1 &"
+)
 _BASE = set(sys.modules)
 _WINDOW = 256
 _g = {"__name__": "__main__"}
@@ -57,15 +65,14 @@ def _watch():
         if p.poll(20) and _I.readinto(_B) == 1:
             if _B[0] == 3:
                 # A second SIGINT while the first is still pending kills the port, so one
-                # is sent per Ctrl-C burst. It can still be lost: system() ignores SIGINT
-                # in this process while it waits for the shell, and on a loaded host the
-                # background kill may land in that window. So a Ctrl-C arriving when the
-                # last SIGINT is over a second old and the code still runs sends again.
+                # is sent per Ctrl-C burst (_KILL waits until system() has returned). A
+                # Ctrl-C arriving when the last SIGINT is over a second old and the code
+                # still runs sends another, in case one was lost all the same.
                 now = time.ticks_ms()
                 if _st[3] and time.ticks_diff(now, _st[4]) < _RESEND_MS:
                     continue
                 _st[3], _st[4] = 1, now
-                os.system("(sleep 0.1; kill -INT $PPID) >/dev/null 2>&1 &")
+                os.system(_KILL)
             elif _st[2] < 256:
                 _R[_st[2]] = _B[0]
                 _st[2] += 1

@@ -7,19 +7,35 @@ Kinds (profile ``connect.kind``): ``process`` (unix port on a pty, see unixboard
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from . import profiles
+from .ports import describe_ports, explain_open_error, find_port
 from .transport import BoardError, LinkError, LinkLost, LinkTimeout, Transport, open_transport
 from .unixboard import UnixProcess
+
+__all__ = ["Board", "ModeMismatch", "WrongBoard", "describe_ports"]
+
+LOG_LINES = 20_000  # board output kept for failure reports (older lines are dropped)
+Pattern = str | re.Pattern[str]
+
+
+class WrongBoard(RuntimeError):
+    """The board on the link is not the one the profile describes (nothing was written)."""
+
+
+class ModeMismatch(RuntimeError):
+    """The running emulator is not in the timing mode asked for."""
+
 
 REPO_ROOT = profiles.REPO_ROOT
 
@@ -27,24 +43,38 @@ REPO_ROOT = profiles.REPO_ROOT
 class Board:
     def __init__(
         self,
-        profile: str | profiles.Profile = "mps2-an385",
+        profile: str | profiles.Profile = profiles.DEFAULT_BOARD,
         port: str | None = None,
         transport: str = "mpremote",
         root: Path = REPO_ROOT,
         binary: Path | None = None,
         deterministic: bool = False,
+        persistent: bool = False,
+        workdir: Path | None = None,
+        restart: bool = False,
     ) -> None:
+        """``persistent``: a unix board outlives this object (command line use), as the
+        emulator does. ``workdir``: the emulator instance's own folder (several emulated
+        boards side by side). ``restart``: restart a running emulator whose timing mode
+        differs from ``deterministic`` instead of refusing."""
         self.profile: profiles.Profile = (
             profiles.load(profile) if isinstance(profile, str) else profile
         )
         self.name: str = self.profile["name"]
         self.root = Path(root)
+        conn = self.profile["connect"]
+        self.kind: str = "serial" if port else conn.get("kind", "serial")
+        if port is None and self.kind == "serial":
+            port = find_port(self.profile) or conn.get("port")
         self.port = port
         self.transport_kind = transport
-        self.kind: str = "serial" if port else self.profile["connect"].get("kind", "serial")
         self.baud = int(self.profile["connect"].get("baud", 115200))
         self.lib_dir: str = self.profile["flash"].get("lib_dir", "/lib")
         self.deterministic = deterministic
+        self.restart = restart
+        self.workdir = Path(workdir) if workdir is not None else None
+        self.log: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+        self.log_sink: Callable[[str], Any] | None = None
         self.t: Transport | None = None
         self.url: str | None = port
         self.process: UnixProcess | None = None
@@ -56,9 +86,8 @@ class Board:
         if self.kind == "process":
             conn = self.profile["connect"]
             exe = binary or self.root / conn.get("binary", "build/unix/micropython")
-            self.process = UnixProcess(
-                exe, self.root / conn.get("fs", "build/unix-fs"), self.lib_dir
-            )
+            fs = self.workdir or self.root / conn.get("fs", "build/unix-fs")
+            self.process = UnixProcess(exe, fs, self.lib_dir, persistent=persistent)
 
     # -- lifecycle ----------------------------------------------------------------------
     def _bring_up(self) -> str:
@@ -66,16 +95,33 @@ class Board:
             return self.port
         if self.kind == "process":
             assert self.process is not None
-            return self.process.start()
+            url = self.process.start()
+            self.started_emulator = self.process.started
+            return url
         if self.kind == "emulator":
             from .emulator import Emulator
 
-            emu = Emulator.find_running()
+            build = self.root / "build" / self.name
+            wd = self.workdir or build
+            emu = Emulator.find_running(wd)
+            # --deterministic is never ignored: a real-time emulator is refused (or, with
+            # restart, restarted); without it whatever runs is used (restart: real-time)
+            if emu is not None and (
+                (self.deterministic and not emu.deterministic)
+                or (self.restart and emu.deterministic != self.deterministic)
+            ):
+                want = "deterministic" if self.deterministic else "real-time"
+                have = "deterministic" if emu.deterministic else "real-time"
+                if not self.restart:
+                    flag = " --deterministic" if self.deterministic else ""
+                    raise ModeMismatch(
+                        f"the running emulator (pid {emu.pid}) is {have}, {want} was asked for;"
+                        f" restart it with `ktimers emulator restart{flag}` (or add --restart)"
+                    )
+                emu.stop()
+                emu = None
             if emu is None:
-                fw = self.root / "build" / self.name / "firmware.elf"
-                emu = Emulator(
-                    fw, self.root / "build" / self.name / "flash.img", self.deterministic
-                )
+                emu = Emulator(build / "firmware.elf", wd / "flash.img", self.deterministic, wd)
                 emu.start()
                 self.started_emulator = True
             self.emulator = emu
@@ -90,7 +136,12 @@ class Board:
             self.t.close()
             self.t = None
         self.url = self._bring_up()
-        self.t = open_transport(self.url, self.transport_kind, self.baud)
+        try:
+            self.t = open_transport(self.url, self.transport_kind, self.baud)
+        except LinkLost as e:
+            if not str(e).startswith("cannot open"):
+                raise
+            raise LinkLost(f"cannot open {self.url}: {explain_open_error(self.url)}") from e
         if soft_reset:
             self.t.enter_raw(soft_reset=True)
         return self
@@ -108,7 +159,10 @@ class Board:
             self.t.close()
             self.t = None
         if self.process is not None:
-            self.process.stop()
+            if self.process.persistent and not (stop_started and self.process.started):
+                self.process.detach()
+            else:
+                self.process.stop()
         if stop_started and self.started_emulator and self.emulator is not None:
             with contextlib.suppress(Exception):
                 self.emulator.stop()
@@ -148,19 +202,58 @@ class Board:
         self._queue = None
 
     # -- code ---------------------------------------------------------------------------
+    def _record(self, line: str) -> None:
+        self.log.append(line)
+        if self.log_sink is not None:
+            self.log_sink(line)
+
+    def _recorded(self, lines: Iterator[str]) -> Iterator[str]:
+        try:
+            for line in lines:
+                self._record(line)
+                yield line
+        except BoardError as e:
+            for ln in e.traceback.splitlines():
+                self._record(ln)
+            raise
+        except LinkError as e:
+            self._record(f"[ktimers: {type(e).__name__}: {e}]")
+            raise
+
+    def output_log(self) -> str:
+        """Board output kept so far (the last `LOG_LINES` lines of every exec)."""
+        return "\n".join(self.log)
+
     def exec(self, code: str, timeout: float | None = 30.0) -> str:
         self._busy_check()
-        return self.transport.exec(code, timeout)
+        lines = list(self._recorded(self.transport.exec_stream(code, timeout)))
+        return "\n".join(lines) + ("\n" if lines else "")
 
     def exec_stream(
         self, code: str, timeout: float | None = 30.0, idle_timeout: float | None = None
     ) -> Iterator[str]:
         self._busy_check()
-        return self.transport.exec_stream(code, timeout, idle_timeout)
+        return self._recorded(self.transport.exec_stream(code, timeout, idle_timeout))
 
     def eval(self, expr: str, timeout: float | None = 30.0) -> Any:
         self._busy_check()
         return self.transport.eval(expr, timeout)
+
+    def check_platform(self) -> str:
+        """Raise `WrongBoard` unless the board's ``sys.platform`` is the profile's.
+
+        Called before anything is written to a board (``ktimers flash`` would otherwise
+        put another board's ``ktimers_board.py`` on it)."""
+        want = profiles.platform(self.profile)
+        got = self.transport.eval("__import__('sys').platform", 10)
+        if want is not None and got != want:
+            known = [p["name"] for p in profiles.list() if profiles.platform(p) == got]
+            hint = f" (profiles for {got!r}: {', '.join(known)})" if known else ""
+            raise WrongBoard(
+                f"board on {self.url} reports sys.platform {got!r}, profile {self.name} expects"
+                f" {want!r}; nothing was written{hint}"
+            )
+        return str(got)
 
     def start(self, code: str, timeout: float | None = 60.0) -> None:
         """Begin running ``code``; read its output with `expect` and finish with `wait`.
@@ -171,7 +264,7 @@ class Board:
         self._busy_check()
         self._seen = []
         q: queue.Queue[tuple[str, Any]] = queue.Queue()
-        stream = self.transport.exec_stream(code, timeout)
+        stream = self.exec_stream(code, timeout)
 
         def pump() -> None:
             try:
@@ -196,30 +289,63 @@ class Board:
             except queue.Empty:
                 continue
 
-    def expect(self, pattern: str | re.Pattern[str], timeout: float = 10.0) -> re.Match[str]:
-        """Next output line matching ``pattern`` of the code begun with `start`.
+    def expect(
+        self,
+        pattern: Pattern | Iterable[Pattern],
+        timeout: float = 10.0,
+        not_matching: Pattern | Iterable[Pattern] | None = None,
+    ) -> re.Match[str]:
+        """Next output line matching ``pattern`` (a regex, or a list: any of them) of the
+        code begun with `start`; ``match.re`` tells which pattern matched.
 
-        Raises `LinkTimeout` after ``timeout`` s without a match (the code keeps running:
-        call `expect` again, `wait` or `interrupt`), or when the code ends first.
+        ``not_matching``: patterns that must not show up before the match (a line matching
+        one raises `AssertionError`). Raises `LinkTimeout` after ``timeout`` s without a
+        match (the code keeps running: call `expect` again, `wait` or `interrupt`), or
+        when the code ends first. Like pytest-embedded's ``dut.expect``.
         """
+        return self._expect(_compile(pattern), timeout, _compile(not_matching or []))
+
+    def expect_exact(
+        self,
+        text: str | Iterable[str],
+        timeout: float = 10.0,
+        not_matching: Pattern | Iterable[Pattern] | None = None,
+    ) -> re.Match[str]:
+        """As `expect`, for literal text (a string, or a list: any of them)."""
+        texts = [text] if isinstance(text, str) else list(text)
+        return self._expect(
+            [re.compile(re.escape(t)) for t in texts], timeout, _compile(not_matching or [])
+        )
+
+    def _expect(
+        self, rxs: list[re.Pattern[str]], timeout: float, bad: list[re.Pattern[str]]
+    ) -> re.Match[str]:
         if self._queue is None:
             raise RuntimeError("expect() needs code started with start()")
-        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        if not rxs:
+            raise ValueError("expect: no pattern given")
+        what = " or ".join(repr(rx.pattern) for rx in rxs)
         deadline = time.monotonic() + timeout
         while True:
             kind, val = self._next(deadline)
             if kind == "line":
                 self._seen.append(val)
-                m = rx.search(val)
-                if m:
-                    return m
+                for rx in bad:
+                    if rx.search(val):
+                        raise AssertionError(
+                            f"{rx.pattern!r} (not_matching) seen before {what}: {val!r}"
+                        )
+                for rx in rxs:
+                    m = rx.search(val)
+                    if m:
+                        return m
                 continue
             seen = "\n".join(self._seen)
             if kind == "timeout":
-                raise LinkTimeout(f"{rx.pattern!r} not seen within {timeout} s", seen)
+                raise LinkTimeout(f"{what} not seen within {timeout} s", seen)
             self._queue = None
             if kind == "end":
-                raise LinkTimeout(f"{rx.pattern!r} not seen; the code ended", seen)
+                raise LinkTimeout(f"{what} not seen; the code ended", seen)
             raise val
 
     def wait(self, timeout: float | None = None) -> str:
@@ -281,21 +407,9 @@ class Board:
         return f"<Board {self.name} {self.kind} {self.url or '-'} via {self.transport_kind}>"
 
 
-def describe_ports() -> list[dict[str, Any]]:
-    """Serial ports on this host, each matched to the profiles that list its VID:PID."""
-    from serial.tools import list_ports
-
-    profs = profiles.list()
-    rows = []
-    for p in list_ports.comports():
-        match = [
-            pr["name"]
-            for pr in profs
-            if p.vid is not None and (p.vid, p.pid) in profiles.usb_ids(pr)
-        ]
-        vidpid = f"{p.vid:04x}:{p.pid:04x}" if p.vid is not None else "-"
-        rows.append({"device": p.device, "vidpid": vidpid, "desc": p.description, "boards": match})
-    return rows
+def _compile(p: Pattern | Iterable[Pattern]) -> list[re.Pattern[str]]:
+    items = [p] if isinstance(p, str | re.Pattern) else list(p)
+    return [re.compile(x) if isinstance(x, str) else x for x in items]
 
 
 def warn(msg: str) -> None:

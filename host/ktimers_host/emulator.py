@@ -153,9 +153,9 @@ class Emulator:
             assert self._pty is not None
             return self._pty
         if not self.firmware.is_file():
-            raise EmulatorError(
-                f"firmware not found: {self.firmware} (build it with `make firmware`)"
-            )
+            from .profiles import NotBuilt
+
+            raise NotBuilt("emulated board firmware", self.firmware, "firmware")
         other = Emulator.find_running(self.workdir)
         if other is not None:
             raise EmulatorError(
@@ -412,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         print("not running")
         return 0 if args.action in ("stop", "status") else 1
     if args.action == "stop":
+        pid = running.pid
         running.stop()
-        print("stopped")
+        print(f"stopped pid {pid}")
     elif args.action == "status":
         mode = "deterministic" if running.deterministic else "real-time"
         print(f"running: pid {running.pid} pty {running.pty} ({mode}) flash {running.flash}")

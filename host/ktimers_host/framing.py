@@ -30,6 +30,11 @@ from dataclasses import dataclass, field
 REC_FMT = "<BHiii"
 REC_SIZE = struct.calcsize(REC_FMT)
 MAX_FRAME_RECORDS = 64
+# Plausible board figures; anything outside is refused before use (a hostile or broken
+# board must not make the host divide by zero or enumerate millions of frames).
+MAX_DUMP_RECORDS = 1 << 20  # records in one dump (device rings hold thousands)
+CS_HZ_RANGE = (1_000, 10_000_000_000)  # clocksource: 1 kHz .. 10 GHz
+HZ_RANGE = (1, 100_000)
 
 Record = tuple[int, int, int, int, int]
 
@@ -128,7 +133,8 @@ def _split_ck(line: str) -> tuple[str, str]:
     return body, ck
 
 
-def _parse_header(line: str) -> Dump | None:
+def _parse_header(line: str) -> Dump | str | None:
+    """The header's dump; None if corrupt; a reason if its figures are implausible."""
     m = _HDR.fullmatch(line)
     if not m:
         return None
@@ -148,6 +154,13 @@ def _parse_header(line: str) -> Dump | None:
     cs_mask = int(m["cs_mask"])
     if cs_mask <= 0 or cs_mask & (cs_mask + 1):
         return None  # the mask must be 2**k - 1
+    for key, (lo, hi) in (
+        ("cs_hz", CS_HZ_RANGE),
+        ("hz", HZ_RANGE),
+        ("count", (0, MAX_DUMP_RECORDS)),
+    ):
+        if not lo <= int(m[key]) <= hi:
+            return f"{key}={m[key]} outside {lo}..{hi}"
     return Dump(
         dump=int(m["dump"]),
         scenario=m["scen"],
@@ -212,6 +225,9 @@ class _Assembler:
         d = self.d
         seqs = sorted(self.frames)
         expected = int(end["frames"]) if end else (seqs[-1] + 1 if seqs else 0)
+        if expected > max(d.count, len(seqs)):  # each frame holds >= 1 record
+            d.errors.append(f"{expected} frames claimed for {d.count} records")
+            expected = len(seqs)
         missing = [s for s in range(expected) if s not in self.frames]
         extra = [s for s in seqs if s >= expected]
         if missing:
@@ -253,8 +269,9 @@ def parse_lines(lines: Iterable[str]) -> ParseResult:
         kind = line[2]
         if kind == "H":
             hdr = _parse_header(line)
-            if hdr is None:
-                res.errors.append(f"line {lineno}: corrupt header (bad syntax or checksum)")
+            if not isinstance(hdr, Dump):
+                why = f"header refused: {hdr}" if hdr else "corrupt header (bad syntax or checksum)"
+                res.errors.append(f"line {lineno}: {why}")
                 if cur is not None:
                     cur.finish(None, None)
                     cur = None

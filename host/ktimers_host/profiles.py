@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(os.environ.get("KTIMERS_ROOT", Path(__file__).resolve().parents[2]))
 BOARDS_DIR = REPO_ROOT / "boards"
+# The one default board of the command line and the pytest plugin (KTIMERS_BOARD overrides).
+DEFAULT_BOARD = os.environ.get("KTIMERS_BOARD") or "mps2-an385"
+_VIDPID = re.compile(r"([0-9A-Fa-f]{4}):([0-9A-Fa-f]{4})")
+
+
+class NotBuilt(RuntimeError):
+    """A build product the board needs (firmware, unix port binary) is missing."""
+
+    def __init__(self, what: str, path: Path, target: str) -> None:
+        super().__init__(f"{what} not built: {path} is missing (run `make {target}`)")
+        self.path = path
+        self.target = target
+
 
 Profile = dict[str, Any]
 
@@ -39,9 +53,17 @@ def usb_ids(profile: Profile) -> list[tuple[int, int]]:
     """(VID, PID) pairs of a profile's ``connect.usb`` list of "VVVV:PPPP" strings."""
     ids = []
     for s in profile.get("connect", {}).get("usb", []):
-        vid, _, pid = s.partition(":")
-        ids.append((int(vid, 16), int(pid, 16)))
+        m = _VIDPID.fullmatch(str(s))
+        if not m:
+            raise ValueError(f"board {profile.get('name')}: usb id {s!r} is not VVVV:PPPP")
+        ids.append((int(m[1], 16), int(m[2], 16)))
     return ids
+
+
+def platform(profile: Profile) -> str | None:
+    """The ``sys.platform`` the profile's board reports, or None when any port will do."""
+    plat = profile.get("micropython", {}).get("platform")
+    return None if plat in (None, "", "unknown") else str(plat)
 
 
 def board_module(profile: Profile) -> str:

@@ -156,3 +156,45 @@ def test_timers_print_while_prompt_waits_and_ctrl_c_stops(
     con.expect(rb">>> $", 10)
     con.send("print('alive', jiffies() > 0, hrtimer_active(t))\r")
     con.expect(rb"alive True False", 5)
+
+
+def test_ctrl_c_in_ktimers_unix_repl_keeps_the_session() -> None:
+    """`ktimers --board unix repl` from a terminal: Ctrl-C interrupts the running code and
+    the REPL carries on (the terminal sends SIGINT to the whole foreground group, so the
+    harness must leave it to the REPL)."""
+    if not UNIX.exists():
+        pytest.fail(f"{UNIX} is missing: run `make setup`")
+    import sys
+
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ktimers_host.cli", "--board", "unix", "repl"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    os.close(slave)
+    con = _pty_console(master)
+    try:
+        con.expect(rb">>> $", 20)
+        con.send("n = 0\r")
+        con.expect(rb">>> $", 5)
+        con.send("while True: n += 1\r")
+        con.expect(rb"\.\.\. ", 5)
+        con.send("\r")
+        con.expect(rb"\r\n", 5)
+        con.send(b"\x03")
+        con.expect(rb"KeyboardInterrupt", 10)
+        con.expect(rb">>> $", 10)
+        assert proc.poll() is None, "the session ended on Ctrl-C"
+        con.send("print('alive', n > 0)\r")
+        con.expect(rb"alive True", 5)
+        con.send(b"\x04")  # Ctrl-D leaves the REPL
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        os.close(master)

@@ -23,6 +23,8 @@ clocks are for softirq and task context.  Arguments must be int (bool is
 rejected): TypeError names the argument.
 """
 
+import sys
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -335,7 +337,15 @@ def do_settimeofday64(ns):
     if ns < 0:
         return -_EINVAL
     _offs_real = ns - ktime_get()
+    _clock_was_set()
     return 0
+
+
+def _clock_was_set():
+    # clock_was_set(): queued ABS REALTIME/TAI hrtimers follow the new offset
+    hr = sys.modules.get("ktimers.hrtimer")
+    if hr is not None:
+        hr.clock_was_set()
 
 
 def ktime_set_real(ns):
@@ -351,3 +361,4 @@ def timekeeping_set_tai_offset(tai_offset):
     if type(tai_offset) is not int:
         _bad("timekeeping_set_tai_offset", "tai_offset", tai_offset)
     _offs_tai = tai_offset * NSEC_PER_SEC
+    _clock_was_set()

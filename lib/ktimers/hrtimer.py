@@ -161,11 +161,11 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
 
 def _undo_start(timer, old):
     idx, s, e, sk, k, st, ow = old
+    timer._softexpires, timer._expires, timer._skey, timer._key = s, e, sk, k
     if idx < 0:
         _b._heap_remove(timer)
         timer._state = st
     else:
-        timer._softexpires, timer._expires, timer._skey, timer._key = s, e, sk, k
         _b._up(timer._idx)
         _b._down(timer._idx)
     timer._owner = ow

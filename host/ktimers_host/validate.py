@@ -11,7 +11,10 @@ context): ``hr-{200us,1ms,10ms}-{soft,hard}`` (one periodic hrtimer, forward_now
 re-armed with mod_timer at 1..600 jiffies, 3 s). Tolerance keys: ``early``,
 ``hrtimer_{soft,hard}_{max,p99}_late_us`` (+ ``_load`` variants), ``periodic_drift_us``,
 ``periodic_irregular_steps`` (default 0), ``hrtimer_overrun_ratio`` (optional),
-``timer_max_late_jiffies`` (beyond the wheel level's granularity), ``min_total_samples``.
+``timer_max_late_us`` / ``timer_max_late_jiffies`` (beyond the wheel level's granularity),
+``min_total_samples``. Every scenario is judged on the board's clocksource: hrtimers from
+their expiry, timer_list timers from the arm (early = fewer than d tick periods after an arm
+at jiffies + d), both in µs.
 """
 
 from __future__ import annotations
@@ -143,6 +146,14 @@ def check(sc: Scenario, f: dict, tol: dict) -> tuple[list[str], dict]:
             if ratio > b:
                 fails.append(f"missed periods {ratio:.3f} of expected > {b}")
     else:
+        b = _tol(tol, "timer_max_late_us", sc.load)
+        if b is not None and f.get("late_excess_max_us") is not None:
+            bounds["late_excess_max_us"] = b
+            if f["late_excess_max_us"] > b:
+                fails.append(
+                    f"timer ran {f['late_excess_max_us']:.1f} us after its wheel bucket by the"
+                    f" clocksource (bound {b:g} us, timer_max_late_us)"
+                )
         b = _tol(tol, "timer_max_late_jiffies", sc.load)
         if b is not None and f["late_excess_max"] is not None:
             bounds["late_excess_max"] = b

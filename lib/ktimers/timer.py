@@ -257,7 +257,9 @@ def _mod(fn, timer, expires, pending_only=False, reduce=False):
                 return 1
         elif pending_only:
             return 0
-        # everything that may allocate first
+        # everything that may allocate first.  The trace's arm time is read
+        # before jiffies: "fires >= d tick periods after the arm" holds for it.
+        c = core.hw.cs_read()
         j = core.jiffies()
         _forward_clk(j)
         idx, bexp = _calc(expires, _clk)
@@ -277,7 +279,7 @@ def _mod(fn, timer, expires, pending_only=False, reduce=False):
         if newnext:
             _next_expiry = bexp
         if tr:
-            _tr.record(1, timer.trace_id, core.hw.cs_read(), a, b)
+            _tr.record(1, timer.trace_id, c, a, b)
         if newnext:
             try:
                 core.update_tick_budget()

@@ -45,9 +45,9 @@ def _synthetic(name: str, late_cyc: int, n: int = 700) -> list[str]:
     """A periodic 1 ms hrtimer (1 MHz counter) or wheel timers with fixed lateness."""
     if name.startswith("wheel"):
         recs = []
-        for k in range(n):
-            recs.append((1, 0xF040, 0, 1000 + k, 995 + k))
-            recs.append((2, 0xF040, 0, 1000 + k, 1001 + k))
+        for k in range(n):  # armed for 5 jiffies (20 ms at HZ=250), run 2 ms past that
+            recs.append((1, 0xF040, 40_000 * k, 1000 + k, 995 + k))
+            recs.append((2, 0xF040, 40_000 * k + 22_000 + late_cyc, 1000 + k, 1001 + k))
         timers = [TimerInfo(0xF040, "t", 0, 0)]
     else:
         recs = [(6, 0xF010, 5000 + k * 1000 + late_cyc, 5000 + k * 1000, 0) for k in range(n)]

@@ -3,7 +3,8 @@
 Records are ``(code, id, ts, a, b)`` as in docs/DESIGN.md. hrtimer lateness of an expiry is
 ``signed((ts - softexpiry) & cs_mask)`` cycles, converted to µs with ``cs_hz``; timer_list
 lateness is measured on the clocksource too (see :func:`timer_stats`), in µs. Counter values
-are unwrapped sequentially (records are in order and consecutive gaps are below half the counter period).
+are unwrapped sequentially (records are in order and consecutive gaps are below half the
+counter period).
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ _tick_pending = 0  # ticks counted in hard IRQ, not yet in _jiffies_64 (small in
 _tick_budget = 0  # ticks until TIMER_SOFTIRQ is needed (small int, set in softirq/task)
 _tick_raw = 0  # raw counter where the first uncounted jiffy began (small int)
 _tick_cyc = 1  # counter cycles per jiffy, rounded up (never early)
+_budget_max = 1  # ticks between softirqs at most: HZ, or a quarter counter period (max_idle)
 nr_softirq_errors = 0  # softirq passes cut short by MemoryError (retried next tick)
 _pending = 0  # raised softirq vectors
 _armed = False  # our entry is in micropython.schedule's queue
@@ -133,7 +134,7 @@ def init(backend=None, hz=None, **cfg):
     Returns the ClockHw instance."""
     global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _cs_last, _cycles
     global _jiffies_64, _tick_pending, _tick_budget, _pending, _armed, _direct
-    global _timer_mod, _hrtimer_mod, _tick_raw, _tick_cyc
+    global _timer_mod, _hrtimer_mod, _tick_raw, _tick_cyc, _budget_max
     if backend is not None and not isinstance(backend, str):
         raise TypeError("init: backend must be str or None")
     if hz is not None and (not isinstance(hz, int) or isinstance(hz, bool) or not 1 <= hz <= 10000):
@@ -158,6 +159,7 @@ def init(backend=None, hz=None, **cfg):
     ij = conf.get("INITIAL_JIFFIES")  # test option: start nearer the 32-bit wrap
     _jiffies_64 = _jf.INITIAL_JIFFIES if ij is None else ij & 0xFFFFFFFF
     _tick_cyc = -(-h.CS_HZ // hz)
+    _budget_max = min(hz, max(1, (h.CS_MASK >> 2) // _tick_cyc))
     _tick_pending = 0
     _tick_budget = 1
     _pending = 0
@@ -392,7 +394,9 @@ def update_tick_budget():
     """Recompute after the wheel's next expiry changed.  Task/softirq context."""
     global _tick_budget
     nxt = _timer_mod._next_delta((_jiffies_64 + _tick_pending) & 0xFFFFFFFF)
-    b = HZ if nxt is None or nxt > HZ else nxt
+    # the counter must be folded (cs_update) within half its period: never
+    # let more than _budget_max ticks pass without a softirq
+    b = _budget_max if nxt is None or nxt > _budget_max else nxt
     st = hw.irq_save()
     _tick_budget = b if b > 0 else 0
     if _tick_budget == 0:

@@ -71,6 +71,7 @@ _seq = 0
 _expires_next = None
 _hard_head = None  # HARD timer at the head, dispatched from the IRQ
 _ce_limit = 0  # raw counter: next other event; past it the IRQ raises HRTIMER_SOFTIRQ
+_limit_key = None  # that event's monotonic ns expiry (None: none queued)
 _irq_exc = None
 _irq_exc_t = None
 _irq_badret = None  # hard callback returned neither NORESTART nor RESTART
@@ -294,7 +295,7 @@ def _reprogram(force=False):
     """Program the clock event device for the head (tick_program_event).
     Everything that allocates is computed before anything changes."""
     global _expires_next, _hard_head, _ce_limit, nr_reprograms
-    global _h_exp, _h_rem, _h_dc, _h_dr, _h_fwd, _h_rem0, _h_moved, _h_defer
+    global _h_exp, _h_rem, _h_dc, _h_dr, _h_fwd, _h_rem0, _h_moved, _h_defer, _limit_key
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
@@ -309,7 +310,11 @@ def _reprogram(force=False):
     t = _heap[0]
     npc = core.NS_PER_CYC
     hh = t if (t._hard and hw.HARD_IRQ and npc) else None
-    if t._key == _expires_next and hh is _hard_head and not force:
+    o = None  # the next queued event: the hard head's IRQ must stop before it
+    if hh is not None and len(_heap) > 1:
+        o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
+    okey = o._key if o is not None else None
+    if t._key == _expires_next and hh is _hard_head and not force and (hh is None or okey == _limit_key):
         return
     d = t._key - core.ktime_get()
     cyc = _clamp_cyc(core.ns_to_cycles_up(d) if d > 0 else 0)
@@ -325,14 +330,14 @@ def _reprogram(force=False):
             hh = None  # a range this wide: dispatch from the softirq
         else:
             dr = dl - dc * npc
-            if len(_heap) > 1:
-                o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
-                lim = core.ns_to_raw(o._key)
+            if o is not None:
+                lim = core.ns_to_raw(okey)
             else:
                 lim = (hw.cs_read() + hw.CE_MAX_CYC) & core.CS_MASK
     st = hw.irq_save()
     if hh is not None:
         _h_exp, _h_rem, _h_dc, _h_dr, _ce_limit = exp, rem, dc, dr, lim
+        _limit_key = okey
         _h_fwd = 0
         _h_rem0 = rem
         _h_defer = None
@@ -380,12 +385,17 @@ def _ce_irq(_):
                 return
             t._state = _ENQUEUED
             target = raw_add(_h_exp, 1 if _h_rem else 0)
-        # next event: the hard head again, or the next queued event if sooner
-        at = target if raw_diff(target, _ce_limit) < 0 else _ce_limit
+        # next event: the hard head again, or the next queued event if sooner;
+        # once that one is due, only the softirq can serve it (no IRQ storm)
         now = hw.cs_read()
-        hw.ce_set_next(_clamp_cyc(raw_diff(at, now)), _ce_irq)
         if raw_diff(now, _ce_limit) >= 0:
+            at = target
             core.raise_softirq_irq(2)
+        elif raw_diff(target, _ce_limit) < 0:
+            at = target
+        else:
+            at = _ce_limit
+        hw.ce_set_next(_clamp_cyc(raw_diff(at, now)), _ce_irq)
     except BaseException:  # noqa: the device must keep firing
         nr_irq_errors += 1
         core.raise_softirq_irq(2)

@@ -239,6 +239,18 @@ assert hq._hard_head is hh, "still dispatched from the IRQ"
 hw.advance(20 * MS)
 eq(ctx, [True], "the HARD timer ran in hard IRQ")
 
+# a soft timer queued behind a HARD periodic head runs on time: the IRQ-side
+# restarts stop at it (the device is not left to the HARD timer alone)
+ts[:] = []
+hrtimer_setup(hh, lambda t: hrtimer_forward_now(t, 2 * MS) and HRTIMER_RESTART, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
+hrtimer_start(hh, 1 * MS, HRTIMER_MODE_REL_HARD)
+hrtimer_setup(hs, lambda t: ts.append(ktime_get()) or HRTIMER_NORESTART, CLOCK_MONOTONIC, HRTIMER_MODE_ABS)
+s0 = ktime_get() + 5 * MS + 300_000
+hrtimer_start(hs, s0, HRTIMER_MODE_ABS)
+hw.advance(20 * MS)
+assert len(ts) == 1 and 0 <= ts[0] - s0 < 100_000, (ts, s0)
+hrtimer_cancel(hh)
+
 # --- (11) usleep_range max < min warns once, sleeps min; bad callback return warns --
 P.dmesg_clear()
 c0 = hw.cs_read()

@@ -154,6 +154,17 @@ def check_soak(soak: dict | None, tol: dict, wheel_excess_us: float | None = Non
     return fails
 
 
+def tolerances(profile: dict, deterministic: bool) -> dict:
+    """The profile's tolerances; on a deterministic emulator (-icount, repeatable timing) its
+    ``tolerances_deterministic`` override them: bounds tight enough that a 2x regression of
+    the measured figures fails."""
+    tol = dict(profile.get("tolerances", {}))
+    if deterministic:
+        tol.update(profile.get("tolerances_deterministic", {}))
+        tol["deterministic"] = True
+    return tol
+
+
 def _tol(tol: dict, key: str, load: bool) -> Any:
     if load and f"{key}_load" in tol:
         return tol[f"{key}_load"]
@@ -300,7 +311,7 @@ def _soak_figures(sc: Scenario, dumps: list, res: stats.Result, lines: list[str]
 def main(args: Any, board: Any) -> int:
     """Entry point used by the CLI; returns 0 when every bound holds and the run completed."""
     profile = getattr(board, "profile", None) or {}
-    tol = profile.get("tolerances", {})
+    tol = tolerances(profile, bool(getattr(board, "deterministic", False)))
     names = list(getattr(args, "scenario", None) or SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:

@@ -33,7 +33,8 @@ Worked example (sim backend, CS_MASK = 2**24-1, 1 MHz counter):
     16777100     200         16776900                    33554316    33554316000
 
 The counter must be read at least once per half period; the tick guarantees it
-(TIMER_SOFTIRQ runs at least once a second, see _tick_irq's budget).
+(TIMER_SOFTIRQ runs at least every min(HZ, a quarter counter period) ticks:
+_budget_max, Linux's clocksource max_idle_ns).
 
 Contexts.  hard IRQ: _tick_irq, _ce_irq (hrtimer.py) -- small ints only, no
 allocation.  softirq: run_softirq(), entered through micropython.schedule (one

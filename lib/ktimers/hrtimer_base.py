@@ -395,6 +395,7 @@ def _ce_irq(_):
             at = target
         else:
             at = _ce_limit
+        now = hw.cs_read()  # read last: the device counts from when it is programmed
         hw.ce_set_next(_clamp_cyc(raw_diff(at, now)), _ce_irq)
     except BaseException:  # noqa: the device must keep firing
         nr_irq_errors += 1

@@ -108,6 +108,7 @@ for _s in _base():
 # the wrap soak: HARD + SOFT periodic hrtimers and random wheel arm/mod/delete across >= 3
 # clocksource wraps and the 32-bit jiffies wrap (test options on the board's own backend)
 SCENARIOS["soak"] = Scenario("soak", "soak", max_ms=3000)
+ON_REQUEST = {"soak"}  # in the default list only with --deterministic
 
 
 def parse_soak(lines: Iterable[str], name: str) -> dict | None:
@@ -312,7 +313,13 @@ def main(args: Any, board: Any) -> int:
     """Entry point used by the CLI; returns 0 when every bound holds and the run completed."""
     profile = getattr(board, "profile", None) or {}
     tol = tolerances(profile, bool(getattr(board, "deterministic", False)))
-    names = list(getattr(args, "scenario", None) or SCENARIOS)
+    # the soak runs by default on a deterministic emulator (its wraps come every ~170 ms of
+    # board time; a real-time host that starves the board longer than half that cannot
+    # order its timestamps), elsewhere on request
+    det = bool(getattr(board, "deterministic", False))
+    names = list(
+        getattr(args, "scenario", None) or [n for n in SCENARIOS if det or n not in ON_REQUEST]
+    )
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         print(
@@ -352,7 +359,7 @@ def main(args: Any, board: Any) -> int:
         f = evaluate(sc, lines, tol)
         out.write(f" {f['samples']} samples {'ok' if f['passed'] else 'FAIL'}\n")
         results.append(f)
-    full = set(names) == set(SCENARIOS) and samples >= DEFAULT_SAMPLES
+    full = set(names) >= set(SCENARIOS) - ON_REQUEST and samples >= DEFAULT_SAMPLES
     min_total = int(tol.get("min_total_samples", MIN_TOTAL_SAMPLES)) if full else None
     doc = report.document(profile, tol, results, partial, error, time.monotonic() - t0, min_total)
     report.print_summary(doc, out)

@@ -215,21 +215,24 @@ def _sync(detach=False):
     if t is not None:
         hw = core.hw
         npc = core.NS_PER_CYC
-        st = hw.irq_save()
-        c, r1, r0, iv = _h_fwd, _h_rem, _h_rem0, _h_defer
-        hw.irq_restore(st)
-        if c or r1 != r0:
-            ns = c * npc + r1 - r0  # heap ints: may raise, nothing changed yet
-            s2, e2, sk2, k2 = t._softexpires + ns, t._expires + ns, t._skey + ns, t._key + ns
-        st = hw.irq_save()
-        _h_fwd = (_h_fwd - c) & core.CS_MASK  # keep what the IRQ added meanwhile
-        _h_rem0 = r1
-        if iv is _h_defer:
-            _h_defer = None
-        gone = not t._state & _ENQUEUED
-        if detach or gone:
-            _hard_head = None
-        hw.irq_restore(st)
+        while True:  # until no IRQ forwarded between the snapshot and the commit
+            st = hw.irq_save()
+            c, r1, r0, iv = _h_fwd, _h_rem, _h_rem0, _h_defer
+            hw.irq_restore(st)
+            if c or r1 != r0:
+                ns = c * npc + r1 - r0  # heap ints: may raise, nothing changed yet
+                s2, e2, sk2, k2 = t._softexpires + ns, t._expires + ns, t._skey + ns, t._key + ns
+            st = hw.irq_save()
+            if _h_fwd == c and _h_rem == r1 and _h_defer is iv:
+                _h_fwd = 0
+                _h_rem0 = r1
+                _h_defer = None
+                gone = not t._state & _ENQUEUED
+                if detach or gone:
+                    _hard_head = None
+                hw.irq_restore(st)
+                break
+            hw.irq_restore(st)
         if c or r1 != r0:
             t._softexpires, t._expires, t._skey, t._key = s2, e2, sk2, k2
         if t._idx >= 0:

@@ -67,7 +67,8 @@ else:
     finally:
         micropython.heap_unlock()
     want = core.raw_diff(e1, e0) // (P // core.NS_PER_CYC)
-    assert cyc // (P // core.NS_PER_CYC) <= want <= cyc // (P // core.NS_PER_CYC) + 2, want
+    # the expiries span the window (more if the last IRQ came late: then it forwarded more)
+    assert want >= cyc // (P // core.NS_PER_CYC), want
     count[0], count[1] = n1 - n0, p1 - p0
 n = count[0]
 periods = count[1]

@@ -367,26 +367,26 @@ def _ce_irq(_):
         now = hw.cs_read()
         target = raw_add(_h_exp, 1 if _h_rem else 0)
         if raw_diff(now, target) >= 0:
-            core._hardirq += 1
+            _tr.record(6, t.trace_id, now, target, 1)  # before any state changes
             t._state = _CALLBACK
             _h_moved = False
-            _tr.record(6, t.trace_id, now, target, 1)
+            core._hardirq += 1
             r = 0
             try:
                 r = t.function(t)
             except Exception as e:
                 _irq_exc = e
                 _irq_exc_t = t
-            core._hardirq -= 1
+            finally:
+                core._hardirq -= 1
             if r != 0 and r != 1:
                 _irq_badret = t
                 r = 0
+            t._state = _ENQUEUED if r == 1 else 0
             _tr.record(7, t.trace_id, hw.cs_read(), r, 0)
             if r != 1 or not _h_moved or _h_defer is not None:
-                t._state = _ENQUEUED if r == 1 else 0
                 core.raise_softirq_irq(2)
                 return
-            t._state = _ENQUEUED
             target = raw_add(_h_exp, 1 if _h_rem else 0)
         # next event: the hard head again, or the next queued event if sooner;
         # once that one is due, only the softirq can serve it (no IRQ storm)
@@ -402,6 +402,8 @@ def _ce_irq(_):
         hw.ce_set_next(_clamp_cyc(raw_diff(at, now)), _ce_irq)
     except BaseException:  # noqa: the device must keep firing
         nr_irq_errors += 1
+        if t._state & _CALLBACK:
+            t._state = _ENQUEUED  # did not run: the softirq runs it at its expiry
         core.raise_softirq_irq(2)
 
 

@@ -251,6 +251,42 @@ hw.advance(20 * MS)
 assert len(ts) == 1 and 0 <= ts[0] - s0 < 100_000, (ts, s0)
 hrtimer_cancel(hh)
 
+# --- (3) the clock event keeps firing after any error in its IRQ --------------------
+class _BadTrace:
+    _on = False
+    n = [1]
+
+    @staticmethod
+    def record(*a):
+        if _BadTrace.n[0]:
+            _BadTrace.n[0] -= 1
+            raise MemoryError("injected in the IRQ")
+
+
+def boom(t):
+    raise ValueError("hard callback raised")
+
+
+e0 = hq.nr_irq_errors
+hrtimer_setup(hh, boom, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
+hrtimer_start(hh, MS, HRTIMER_MODE_REL_HARD)
+hw.advance(2 * MS)  # the callback raised: logged, timer dropped
+real_tr = hq._tr
+hq._tr = _BadTrace
+ctx[:] = []
+hrtimer_setup(hh, hardcb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
+hrtimer_start(hh, MS, HRTIMER_MODE_REL_HARD)
+hw.advance(2 * MS)  # the IRQ itself failed before the callback
+hq._tr = real_tr
+eq(hq.nr_irq_errors - e0, 1, "IRQ error counted")
+hw.advance(2 * MS)
+eq(ctx, [False], "the timer still ran (from the softirq the failed IRQ raised)")
+ctx[:] = []
+hrtimer_start(hh, MS, HRTIMER_MODE_REL_HARD)
+hw.advance(2 * MS)
+eq(ctx, [True], "a later HARD timer fires from the IRQ again")
+assert any("hard callback raised" in l for l in P.dmesg_lines()), "logged with traceback"
+
 # --- (11) usleep_range max < min warns once, sleeps min; bad callback return warns --
 P.dmesg_clear()
 c0 = hw.cs_read()

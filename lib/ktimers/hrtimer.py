@@ -143,11 +143,11 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
     hard = _kt.ktime_add_safe(tim, range_ns)
     skey, key = _b._keys(timer, tim, hard)
     owner = _pk.current_module()
-    old = (timer._idx, timer._softexpires, timer._expires, timer._skey, timer._key, timer._state, timer._owner)
     rec = _tr._on
     if rec:
         ra, rb = core.ns_to_raw(skey), core.ns_to_raw(key)
-    _b._demote(timer)
+    _b._demote(timer)  # out of IRQ dispatch (consistent even if we stop here)
+    old = (timer._idx, timer._softexpires, timer._expires, timer._skey, timer._key, timer._state, timer._owner)
     _b._requeue(timer, tim, hard, skey, key)
     timer._owner = owner
     try:

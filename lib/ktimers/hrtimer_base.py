@@ -294,36 +294,47 @@ def _clamp_cyc(c):
     return c
 
 
+def _head():
+    # (head, hard head candidate, next other queued timer) of the queue
+    t = _heap[0]
+    hw = core.hw
+    hh = t if (t._hard and hw.HARD_IRQ and core.NS_PER_CYC) else None
+    o = None  # the next queued event: the hard head's IRQ must stop before it
+    if hh is not None and len(_heap) > 1:
+        o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
+    return t, hh, o
+
+
 def _reprogram(force=False):
     """Program the clock event device for the head (tick_program_event).
-    Everything that allocates is computed before anything changes."""
+    Everything that allocates is computed before anything changes; a hard
+    head in IRQ dispatch is first folded and taken out of it atomically
+    (_sync(True)), so no forward done by its IRQ meanwhile is lost."""
     global _expires_next, _hard_head, _ce_limit, nr_reprograms
     global _h_exp, _h_rem, _h_dc, _h_dr, _h_fwd, _h_rem0, _h_moved, _h_defer, _limit_key
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
+    if _heap:
+        t, hh, o = _head()
+        okey = o._key if o is not None else None
+        if t._key == _expires_next and hh is _hard_head and not force and (hh is None or okey == _limit_key):
+            return
+    if _hard_head is not None:
+        _sync(True)
     if not _heap:
-        if _expires_next is not None or _hard_head is not None:
+        if _expires_next is not None:
             st = hw.irq_save()
-            _hard_head = None
             hw.ce_stop()
             hw.irq_restore(st)
             _expires_next = None
         return
-    t = _heap[0]
-    npc = core.NS_PER_CYC
-    hh = t if (t._hard and hw.HARD_IRQ and npc) else None
-    o = None  # the next queued event: the hard head's IRQ must stop before it
-    if hh is not None and len(_heap) > 1:
-        o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
+    t, hh, o = _head()
     okey = o._key if o is not None else None
-    if t._key == _expires_next and hh is _hard_head and not force and (hh is None or okey == _limit_key):
-        return
+    npc = core.NS_PER_CYC
     d = t._key - core.ktime_get()
     cyc = _clamp_cyc(core.ns_to_cycles_up(d) if d > 0 else 0)
     if hh is not None:
-        if hh is _hard_head:
-            _sync()  # fold what the IRQ did before recomputing its state
         c = t._skey // npc
         exp = (c + core._raw0) & core.CS_MASK
         rem = t._skey - c * npc

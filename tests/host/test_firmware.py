@@ -35,7 +35,7 @@ class Board:
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
-        self.tr = SerialTransport(emu.pty, baudrate=115200, timeout=0.5)
+        self.tr = SerialTransport(emu.pty, baudrate=115200, timeout=3)  # a busy host: slow replies
 
     def run(self, code: str, timeout: float = 60) -> str:
         if not self.tr.in_raw_repl:
@@ -388,7 +388,7 @@ print("early=", early[0])
 def test_board_answers_after_reset_via_qmp(board: Board) -> None:
     board.close()
     board.emu.reset(wait_ready=True)
-    board.tr = SerialTransport(board.emu.pty, baudrate=115200, timeout=0.5)
+    board.tr = SerialTransport(board.emu.pty, baudrate=115200, timeout=3)
     t0 = time.monotonic()
     assert "alive" in board.run("print('alive')")
     assert time.monotonic() - t0 < 15

@@ -120,7 +120,7 @@ def summary_line(i: int, r: dict) -> str:
         f" Min:{_n(r['min'])} Act:{_n(r['act'])} Avg:{_n(r['avg'])} Max:{_n(r['max'])}"
     )
     if r["kind"] == "timer":
-        line += " (jiffies)"
+        line += " (us, clocksource)" if r.get("unit") == "us" else " (jiffies)"
     else:
         line += f" P99:{_n(r['p99'])} Ovr:{r['missed_periods']:5d} Drift:{_n(r['drift_max_us'])}"
     line += f" Early:{r['early']} {'ok' if r['passed'] else 'FAIL'}"
@@ -142,7 +142,7 @@ def histogram_lines(r: dict, width: int = 40) -> list[str]:
     h = r.get("histogram")
     if not h or not h["buckets"]:
         return []
-    unit = "us" if r["kind"] == "hrtimer" else "jiffies"
+    unit = "us" if r["kind"] == "hrtimer" else r.get("unit", "jiffies")
     edges = _edges(h["bucket"], h["buckets"][-1][0])
     rows = [0] * (len(edges) - 1)
     for start, count in h["buckets"]:

@@ -2,8 +2,9 @@
 
 Records are ``(code, id, ts, a, b)`` as in docs/DESIGN.md. hrtimer lateness of an expiry is
 ``signed((ts - softexpiry) & cs_mask)`` cycles, converted to µs with ``cs_hz``; timer_list
-lateness is ``signed30(jiffies_now - expires)`` in jiffies. Counter values are unwrapped
-sequentially (records are in order and consecutive gaps are below half the counter period).
+lateness is measured on the clocksource too (see :func:`timer_stats`), in µs. Counter values
+are unwrapped sequentially (records are in order and consecutive gaps are below half the
+counter period).
 """
 
 from __future__ import annotations
@@ -258,39 +259,68 @@ def hrtimer_stats(
 
 
 def timer_stats(name: str, dumps: Sequence[Dump]) -> Result:
+    """timer_list expiries judged on the clocksource.
+
+    A timer armed at jiffies ``b`` for ``a`` (``d = a - b`` jiffies, from the timer_start
+    record whose timestamp is read before that jiffies value) may not run before ``d`` full
+    tick periods after the arm (Linux: a level-0 timer fires at the tick that starts jiffy
+    ``a + 1``). Lateness is ``entry_ts - (start_ts + d * tick)`` in µs: negative is early.
+    The wheel's rounding makes a level-n timer up to ``8**n`` ticks later; the excess beyond
+    that is ``late_excess_max_us``. The jiffies view (entry jiffies - expires) is kept under
+    ``jiffies`` and ``late_excess_max`` (jiffies beyond the level granularity).
+    """
     res = Result(name, "timer")
     timers = _timers_of(dumps)
     hz = dumps[0].hz if dumps else 0
-    early = 0
-    levels: dict[int, list[int]] = {}
+    early = early_j = 0
+    levels: dict[int, list[float]] = {}
     excess: list[int] = []
+    excess_us: list[float] = []
+    late_j: list[int] = []
+    t0: int | None = None
     for d in dumps:
-        start_delta: dict[int, int] = {}
+        tick = d.cs_hz / max(d.hz, 1)  # counter cycles per jiffy
+        us = 1e6 / max(d.cs_hz, 1)
+        start: dict[int, tuple[int, int]] = {}  # id -> (d jiffies, unwrapped arm ts)
+        prev: int | None = None
         gaps = set(d.gaps)
         for i, (code, tid, ts_raw, a, b) in enumerate(d.records):
             if i in gaps:  # frames lost here: a START before the gap pairs with nothing after
-                start_delta = {}
+                start = {}
+            ts = ts_raw & d.cs_mask if prev is None else prev + signed(ts_raw - prev, d.cs_mask)
+            prev = ts
+            if t0 is None:
+                t0 = ts
             info = timers.get(tid)
             if info is None or info.kind != "t":
                 continue
             if code == TIMER_START:
-                start_delta[tid] = signed(a - b, JIFFIES_MASK)
+                start[tid] = (signed(a - b, JIFFIES_MASK), ts)
+            elif code == TIMER_CANCEL:
+                start.pop(tid, None)
             elif code == TIMER_ENTRY:
-                late = signed(b - a, JIFFIES_MASK)
-                res.lateness.append(late)
-                res.times.append((ts_raw & d.cs_mask) / max(d.cs_hz, 1))
-                early += late < 0
-                delta = start_delta.pop(tid, None)
-                lvl = wheel_level(delta, hz) if delta is not None else -1
-                levels.setdefault(lvl, []).append(late)
-                if lvl >= 0:
-                    excess.append(late - (1 << (3 * lvl)))
+                lj = signed(b - a, JIFFIES_MASK)
+                late_j.append(lj)
+                early_j += lj < 0
+                st = start.pop(tid, None)
+                if st is None:
+                    continue  # armed before this dump began: no arm time
+                dj, ts0 = st
+                lat = (ts - ts0 - max(dj, 0) * tick) * us
+                res.lateness.append(lat)
+                res.times.append((ts - t0) / max(d.cs_hz, 1))
+                early += lat < 0
+                lvl = wheel_level(max(dj, 0), hz)
+                levels.setdefault(lvl, []).append(lat)
+                gran = 1 << (3 * lvl)
+                excess.append(lj - gran)
+                excess_us.append(lat - gran * tick * us)
     f = res.figures
     f.update(
         {
             "name": name,
             "kind": "timer",
-            "unit": "jiffies",
+            "unit": "us",
             "mode": "softirq",
             "timers": len(timers),
             "hz": hz,
@@ -298,13 +328,21 @@ def timer_stats(name: str, dumps: Sequence[Dump]) -> Result:
     )
     f.update(summarize(res.lateness))
     f["early"] = early
+    f["early_jiffies"] = early_j
+    f["jiffies"] = summarize(late_j)
     f["overruns"] = 0
     f["late_excess_max"] = max(excess) if excess else None
+    f["late_excess_max_us"] = max(excess_us) if excess_us else None
+    tick_us = 1e6 / hz if hz else None
     f["levels"] = {
-        str(lvl): {"granularity": (1 << (3 * lvl)) if lvl >= 0 else None, **summarize(vals)}
+        str(lvl): {
+            "granularity": 1 << (3 * lvl),
+            "granularity_us": (1 << (3 * lvl)) * tick_us if tick_us else None,
+            **summarize(vals),
+        }
         for lvl, vals in sorted(levels.items())
     }
-    f["histogram"] = histogram(res.lateness, 1, 1000)
+    f["histogram"] = histogram(res.lateness, 100.0, 1000)
     f.update(_common(dumps))
     return res
 

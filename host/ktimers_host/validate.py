@@ -11,7 +11,10 @@ context): ``hr-{200us,1ms,10ms}-{soft,hard}`` (one periodic hrtimer, forward_now
 re-armed with mod_timer at 1..600 jiffies, 3 s). Tolerance keys: ``early``,
 ``hrtimer_{soft,hard}_{max,p99}_late_us`` (+ ``_load`` variants), ``periodic_drift_us``,
 ``periodic_irregular_steps`` (default 0), ``hrtimer_overrun_ratio`` (optional),
-``timer_max_late_jiffies`` (beyond the wheel level's granularity), ``min_total_samples``.
+``timer_max_late_us`` / ``timer_max_late_jiffies`` (beyond the wheel level's granularity),
+``min_total_samples``. Every scenario is judged on the board's clocksource: hrtimers from
+their expiry, timer_list timers from the arm (early = fewer than d tick periods after an arm
+at jiffies + d), both in µs.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ MAX_RUNS = 2  # runs of a scenario whose reply was garbled or whose earlier dump
 OUTPUT_CAP = 64 * 1024 * 1024  # bytes of scenario output the host holds
 EXEC_SLACK_S = 60.0
 MIN_TOTAL_SAMPLES = 10_000
+_KTS = re.compile(
+    r"KTS (?P<name>[A-Za-z0-9_.-]{1,40})((?: [a-z_]{1,20}=\d{1,10})+) checks=(?P<checks>ok|broken)$"
+)
+SOAK_KEYS = (
+    "cs_bits cs_wraps jiffies_wraps ktime_back elapsed_ms hard_calls hard_periods soft_calls"
+    " soft_periods wheel_runs wheel_ops overdue alive irq_errors hard_irq"
+).split()
 _DONE = re.compile(
     r"KTV done (?P<name>[A-Za-z0-9_.-]{1,40}) samples=(?P<samples>\d{1,9})"
     r" dumps=(?P<dumps>\d{1,6}) ring=(?P<ring>\d{1,9})$"
@@ -42,7 +52,7 @@ _DONE = re.compile(
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    family: str  # periodic | hrrange | wheel
+    family: str  # periodic | hrrange | wheel | soak
     load: bool = False
     iv_ns: int = 0
     hard: bool = False
@@ -61,12 +71,18 @@ class Scenario:
                 f"ktv_hrrange({self.name!r}, 10000000, 2500000, 1000000, {int(self.hard)},"
                 f" {samples * 2}, {self.max_ms}, {load})"
             )
+        if self.family == "soak":
+            # counter wraps every <= 170 ms (CS_BITS test option), jiffies wrap at 300 ms,
+            # at least 1 s and until 3 counter wraps and the jiffies wrap
+            return f"ktv_soak({self.name!r}, 170, 300, 1000, {self.max_ms})"
         return f"ktv_wheel({self.name!r}, {samples * 10}, {self.max_ms}, {load})"
 
     def program(self, samples: int) -> str:
         return scenarios.program(self.family, self.call(samples))
 
     def timeout(self) -> float:
+        if self.family == "soak":  # deterministic QEMU runs ~10x slower than board time
+            return self.max_ms / 1000.0 * 40 + EXEC_SLACK_S
         return self.max_ms / 1000.0 * 3 + EXEC_SLACK_S
 
 
@@ -89,6 +105,65 @@ for _s in _base():
     SCENARIOS[_s.name] = _s
     _ld = Scenario(_s.name + "-load", _s.family, True, _s.iv_ns, _s.hard, _s.max_ms)
     SCENARIOS[_ld.name] = _ld
+# the wrap soak: HARD + SOFT periodic hrtimers and random wheel arm/mod/delete across >= 3
+# clocksource wraps and the 32-bit jiffies wrap (test options on the board's own backend)
+SCENARIOS["soak"] = Scenario("soak", "soak", max_ms=3000)
+ON_REQUEST = {"soak"}  # in the default list only with --deterministic
+
+
+def parse_soak(lines: Iterable[str], name: str) -> dict | None:
+    """The device's KTS line for scenario ``name``: every value a bounded int."""
+    for line in lines:
+        m = _KTS.search(line.strip())
+        if not m or m["name"] != name:
+            continue
+        vals = dict(kv.split("=") for kv in m[2].split())
+        if set(vals) != set(SOAK_KEYS):
+            return None
+        out: dict = {k: int(v) for k, v in vals.items()}
+        out["checks"] = m["checks"]
+        return out
+    return None
+
+
+def check_soak(soak: dict | None, tol: dict, wheel_excess_us: float | None = None) -> list[str]:
+    """The soak's own promises: wraps crossed, ktime monotonic, nothing lost or stopped."""
+    if soak is None:
+        return ["the device sent no valid KTS soak line"]
+    fails = []
+    if soak["cs_wraps"] < 3:
+        fails.append(f"the clocksource wrapped {soak['cs_wraps']} times (needs >= 3)")
+    if soak["jiffies_wraps"] < 1:
+        fails.append("jiffies did not wrap")
+    if soak["ktime_back"]:
+        fails.append(f"ktime went back {soak['ktime_back']} times")
+    if not soak["alive"]:
+        fails.append("a periodic timer or the wheel stopped firing")
+    if soak["overdue"]:
+        fails.append(f"{soak['overdue']} wheel timers lost or overdue")
+    if soak["irq_errors"]:
+        fails.append(f"{soak['irq_errors']} clock event IRQ errors")
+    if soak["checks"] != "ok":
+        fails.append("queue_check()/wheel_check() found an inconsistent state")
+    b = tol.get("timer_max_late_us")
+    if b is not None and wheel_excess_us is not None and wheel_excess_us > b:
+        fails.append(f"a wheel timer ran {wheel_excess_us:.1f} us after its bucket (bound {b:g})")
+    lost = soak["hard_periods"] - soak["hard_calls"]
+    b = tol.get("soak_hard_lost_max", 0 if soak["hard_irq"] else None)
+    if b is not None and lost > b:
+        fails.append(f"{lost} HARD periods lost (bound {b})")
+    return fails
+
+
+def tolerances(profile: dict, deterministic: bool) -> dict:
+    """The profile's tolerances; on a deterministic emulator (-icount, repeatable timing) its
+    ``tolerances_deterministic`` override them: bounds tight enough that a 2x regression of
+    the measured figures fails."""
+    tol = dict(profile.get("tolerances", {}))
+    if deterministic:
+        tol.update(profile.get("tolerances_deterministic", {}))
+        tol["deterministic"] = True
+    return tol
 
 
 def _tol(tol: dict, key: str, load: bool) -> Any:
@@ -144,6 +219,14 @@ def check(sc: Scenario, f: dict, tol: dict) -> tuple[list[str], dict]:
             if ratio > b:
                 fails.append(f"missed periods {ratio:.3f} of expected > {b}")
     else:
+        b = _tol(tol, "timer_max_late_us", sc.load)
+        if b is not None and f.get("late_excess_max_us") is not None:
+            bounds["late_excess_max_us"] = b
+            if f["late_excess_max_us"] > b:
+                fails.append(
+                    f"timer ran {f['late_excess_max_us']:.1f} us after its wheel bucket by the"
+                    f" clocksource (bound {b:g} us, timer_max_late_us)"
+                )
         b = _tol(tol, "timer_max_late_jiffies", sc.load)
         if b is not None and f["late_excess_max"] is not None:
             bounds["late_excess_max"] = b
@@ -265,6 +348,8 @@ def evaluate(sc: Scenario, lines: Iterable[str], tol: dict) -> dict:
     done = [m for m in map(_DONE.search, lines) if m and m["name"] == sc.name]
     dumps = [d for d in parsed.dumps if d.scenario == sc.name]
     res = stats.analyze(sc.name, dumps)
+    if sc.family == "soak":
+        res = _soak_figures(sc, dumps, res, lines)
     f = res.figures
     f["frame_errors"] = parsed.errors + f["frame_errors"]
     f["garbage_lines"] = parsed.garbage_lines
@@ -273,6 +358,8 @@ def evaluate(sc: Scenario, lines: Iterable[str], tol: dict) -> dict:
     f["device_samples"] = int(done[-1]["samples"]) if done else None
     f["ring_records"] = int(done[-1]["ring"]) if done else None
     fails, bounds = check(sc, f, tol)
+    if sc.family == "soak":
+        fails += check_soak(f["soak"], tol, f.get("late_excess_max_us"))
     if not done:
         fails.append("the device did not report the end of the scenario")
     elif f["device_samples"] != f["samples"]:
@@ -286,11 +373,34 @@ def evaluate(sc: Scenario, lines: Iterable[str], tol: dict) -> dict:
     return f
 
 
+def _soak_figures(sc: Scenario, dumps: list, res: stats.Result, lines: list[str]) -> stats.Result:
+    """hrtimer figures of the soak, plus its timer_list figures (clocksource) and KTS counts."""
+    hr = stats.hrtimer_stats(sc.name, dumps)
+    tm = stats.timer_stats(sc.name, dumps).figures
+    f = hr.figures
+    f["hr_samples"] = f["samples"]
+    f["samples"] = f["samples"] + tm["samples"]
+    f["early"] = f["early"] + tm["early"]
+    f["wheel"] = {
+        k: tm[k]
+        for k in ("samples", "early", "min", "p50", "p99", "max", "late_excess_max_us", "levels")
+    }
+    f["late_excess_max_us"] = tm["late_excess_max_us"]
+    f["soak"] = parse_soak(lines, sc.name)
+    return hr
+
+
 def main(args: Any, board: Any) -> int:
     """Entry point used by the CLI; returns 0 when every bound holds and the run completed."""
     profile = getattr(board, "profile", None) or {}
-    tol = profile.get("tolerances", {})
-    names = list(getattr(args, "scenario", None) or SCENARIOS)
+    tol = tolerances(profile, bool(getattr(board, "deterministic", False)))
+    # the soak runs by default on a deterministic emulator (its wraps come every ~170 ms of
+    # board time; a real-time host that starves the board longer than half that cannot
+    # order its timestamps), elsewhere on request
+    det = bool(getattr(board, "deterministic", False))
+    names = list(
+        getattr(args, "scenario", None) or [n for n in SCENARIOS if det or n not in ON_REQUEST]
+    )
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         print(
@@ -340,7 +450,7 @@ def main(args: Any, board: Any) -> int:
         f["elapsed_s"] = round(time.monotonic() - t_sc, 3)
         out.write(f" {f['samples']} samples {'ok' if f['passed'] else 'FAIL'}\n")
         results.append(f)
-    full = set(names) == set(SCENARIOS) and samples >= DEFAULT_SAMPLES
+    full = set(names) >= set(SCENARIOS) - ON_REQUEST and samples >= DEFAULT_SAMPLES
     min_total = int(tol.get("min_total_samples", MIN_TOTAL_SAMPLES)) if full else None
     doc = report.document(profile, tol, results, partial, error, time.monotonic() - t0, min_total)
     report.print_summary(doc, out)

@@ -47,7 +47,7 @@ from . import core as _core
 import sys as _sys
 
 HZ = 0
-hrtimer_resolution = 1  # ns, one clocksource cycle: set by init()
+hrtimer_resolution = 1  # ns, as in high-resolution mode: set by init()
 
 # Loaded on first use: (submodule, names it gives the package).
 _LAZY = (

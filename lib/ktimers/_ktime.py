@@ -136,7 +136,15 @@ def do_settimeofday64(ns):
     if ns < 0:
         return -_EINVAL
     _K._offs_real = ns - _K.ktime_get()
+    _clock_was_set()
     return 0
+
+
+def _clock_was_set():
+    # clock_was_set(): queued ABS REALTIME/TAI hrtimers follow the new offset
+    hr = sys.modules.get("ktimers.hrtimer")
+    if hr is not None:
+        hr.clock_was_set()
 
 
 def ktime_set_real(ns):
@@ -151,3 +159,4 @@ def timekeeping_set_tai_offset(tai_offset):
     if type(tai_offset) is not int:
         _K._bad("timekeeping_set_tai_offset", "tai_offset", tai_offset)
     _K._offs_tai = tai_offset * NSEC_PER_SEC
+    _clock_was_set()

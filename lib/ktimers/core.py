@@ -8,7 +8,22 @@ turns them into kernel time:
     counter (raw, wraps at CS_MASK+1)  --cs_update()-->  cycles since boot (64-bit)
     cycles * 10**9 // CS_HZ                          ->  ktime_get() ns, monotonic
     tick IRQ: _tick_pending += 1                     ->  TIMER_SOFTIRQ folds it into jiffies_64
+    tick IRQ: whole tick periods since _tick_raw       ->  _tick_pending (tick_do_update_jiffies64)
     clock event IRQ (hrtimer_interrupt)              ->  HRTIMER_SOFTIRQ or hard dispatch
+
+jiffies come from the clocksource, as tick_do_update_jiffies64() does on a
+tickless kernel: the tick IRQ adds (now - _tick_raw) // _tick_cyc, so a late,
+merged or lost tick interrupt is caught up by the next one, and jiffies() in
+task context adds the periods the IRQ has not counted yet (it never lags the
+clocksource).  Jiffy k begins at counter value _raw0 + k * _tick_cyc.  The
+softirq folds counted ticks into the 64-bit jiffies_64 all-or-nothing: the
+new value is computed first (a heap int on 32-bit boards: a MemoryError
+there loses nothing), then the count is taken with interrupts off.
+
+    tick IRQ at     raw - _tick_raw    _tick_cyc   counted   _tick_raw after
+    10000 (on time) 10000              10000       1         10000
+    35000 (late)    25000              10000       2         30000
+    39990 (early)   9990               10000       0         30000
 
 Worked example (sim backend, CS_MASK = 2**24-1, 1 MHz counter):
 
@@ -18,7 +33,8 @@ Worked example (sim backend, CS_MASK = 2**24-1, 1 MHz counter):
     16777100     200         16776900                    33554316    33554316000
 
 The counter must be read at least once per half period; the tick guarantees it
-(TIMER_SOFTIRQ runs at least once a second, see _tick_irq's budget).
+(TIMER_SOFTIRQ runs at least every min(HZ, a quarter counter period) ticks:
+_budget_max, Linux's clocksource max_idle_ns).
 
 Contexts.  hard IRQ: _tick_irq, _ce_irq (hrtimer.py) -- small ints only, no
 allocation.  softirq: run_softirq(), entered through micropython.schedule (one
@@ -54,7 +70,10 @@ _cycles = 0  # cycles since init, unbounded (heap int on 32-bit boards: task/sof
 _jiffies_64 = 0
 _tick_pending = 0  # ticks counted in hard IRQ, not yet in _jiffies_64 (small int)
 _tick_budget = 0  # ticks until TIMER_SOFTIRQ is needed (small int, set in softirq/task)
-_last_tick_raw = 0  # raw counter at the last tick IRQ
+_tick_raw = 0  # raw counter where the first uncounted jiffy began (small int)
+_tick_cyc = 1  # counter cycles per jiffy, rounded up (never early)
+_budget_max = 1  # ticks between softirqs at most: HZ, or a quarter counter period (max_idle)
+nr_softirq_errors = 0  # softirq passes cut short by MemoryError (retried next tick)
 _pending = 0  # raised softirq vectors
 _armed = False  # our entry is in micropython.schedule's queue
 _direct = False  # backend runs softirqs itself (sim): no micropython.schedule
@@ -116,7 +135,7 @@ def init(backend=None, hz=None, **cfg):
     Returns the ClockHw instance."""
     global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _cs_last, _cycles
     global _jiffies_64, _tick_pending, _tick_budget, _pending, _armed, _direct
-    global _timer_mod, _hrtimer_mod
+    global _timer_mod, _hrtimer_mod, _tick_raw, _tick_cyc, _budget_max
     if backend is not None and not isinstance(backend, str):
         raise TypeError("init: backend must be str or None")
     if hz is not None and (not isinstance(hz, int) or isinstance(hz, bool) or not 1 <= hz <= 10000):
@@ -138,13 +157,16 @@ def init(backend=None, hz=None, **cfg):
     _HALF = (CS_MASK + 1) >> 1
     NS_PER_CYC = h.CS_NS_PER_CYC
     _direct = getattr(h, "DIRECT", False)
-    _jiffies_64 = _jf.INITIAL_JIFFIES
+    ij = conf.get("INITIAL_JIFFIES")  # test option: start nearer the 32-bit wrap
+    _jiffies_64 = _jf.INITIAL_JIFFIES if ij is None else ij & 0xFFFFFFFF
+    _tick_cyc = -(-h.CS_HZ // hz)
+    _budget_max = min(hz, max(1, (h.CS_MASK >> 2) // _tick_cyc))
     _tick_pending = 0
     _tick_budget = 1
     _pending = 0
     _armed = False
     _cycles = 0
-    _raw0 = _cs_last = h.cs_read()
+    _raw0 = _cs_last = _tick_raw = h.cs_read()
     hw = h
     tm._reset(_jiffies_64 & 0xFFFFFFFF)
     hm._reset()
@@ -202,6 +224,13 @@ def ktime_get():
     return cycles_to_ns(cs_update())
 
 
+def raw_add(a, b):
+    """(a + b) & CS_MASK for raw counter values 0 <= a, b <= CS_MASK, without
+    ever forming a + b (>= 2**30 would be a heap int).  Any context."""
+    d = CS_MASK - a
+    return b - d - 1 if b > d else a + b
+
+
 def raw_diff(a, b):
     """Signed a - b of two raw counter values.  Any context (small ints)."""
     d = (a - b) & CS_MASK
@@ -211,15 +240,40 @@ def raw_diff(a, b):
 # --- jiffies --------------------------------------------------------------
 
 
+def _ticks_unfolded():
+    # ticks counted by the IRQ plus whole periods it has not counted yet
+    if hw is None:
+        return _tick_pending
+    st = hw.irq_save()
+    n = _tick_pending + ((hw.cs_read() - _tick_raw) & CS_MASK) // _tick_cyc
+    hw.irq_restore(st)
+    return n
+
+
 def get_jiffies_64():
-    """jiffies_64 including ticks not yet folded by the softirq.  Task/softirq."""
-    return _jiffies_64 + _tick_pending
+    """jiffies_64 as the clocksource says now (ticks not yet folded by the
+    softirq included).  Task/softirq context."""
+    return _jiffies_64 + _ticks_unfolded()
 
 
 def jiffies():
     """32-bit jiffies (unsigned long on a 32-bit kernel): wraps 5 minutes
-    after init (INITIAL_JIFFIES).  Task/softirq context."""
-    return (_jiffies_64 + _tick_pending) & 0xFFFFFFFF
+    after init (INITIAL_JIFFIES).  Derived from the clocksource: never lags it.
+    Task/softirq context."""
+    return (_jiffies_64 + _ticks_unfolded()) & 0xFFFFFFFF
+
+
+def jiffy_start_raw(j):
+    """Raw counter value at which 32-bit jiffy j began (j within ~half the
+    counter period of now).  Task/softirq context."""
+    st = hw.irq_save()
+    base = (_jiffies_64 + _tick_pending) & 0xFFFFFFFF
+    r = _tick_raw
+    hw.irq_restore(st)
+    d = (j - base) & 0xFFFFFFFF
+    if d >= 0x80000000:
+        d -= 0x100000000
+    return (r + d * _tick_cyc) & CS_MASK
 
 
 def in_hardirq():
@@ -239,11 +293,16 @@ def in_interrupt():
 
 def _tick_irq(_):
     # Hard IRQ (or scheduled on backends without hard IRQs).  Allocates nothing:
-    # small-int counters only.  O(1).
-    global _tick_pending, _tick_budget, _last_tick_raw
-    _last_tick_raw = hw.cs_read()
-    _tick_pending += 1
-    _tick_budget -= 1
+    # small-int counters only (d < 2**30, n * _tick_cyc <= d).  O(1).
+    # tick_do_update_jiffies64: count every whole period since _tick_raw, so a
+    # late or merged interrupt catches up and an early one counts nothing.
+    global _tick_pending, _tick_budget, _tick_raw
+    d = (hw.cs_read() - _tick_raw) & CS_MASK
+    if d >= _tick_cyc:
+        n = d // _tick_cyc
+        _tick_raw = raw_add(_tick_raw, n * _tick_cyc)
+        _tick_pending += n
+        _tick_budget -= n
     if _tick_budget <= 0:
         raise_softirq_irq(_TIMER_SOFTIRQ)
 
@@ -269,26 +328,50 @@ def _softirq_entry(_):
     run_softirq()
 
 
+def _softirq_failed():
+    # a MemoryError cut a softirq short: its vector stays pending and the
+    # next tick runs it again.  Nothing counted is lost.
+    global nr_softirq_errors, _tick_budget
+    nr_softirq_errors += 1
+    _tick_budget = 0
+
+
 def run_softirq():
-    """Run pending softirqs (do_softirq).  Scheduled context; the sim backend
-    calls it directly.  Timer callbacks run from here."""
+    """Run pending softirqs (do_softirq) in vector order: TIMER_SOFTIRQ, then
+    HRTIMER_SOFTIRQ.  Scheduled context; unix and sim call it directly.
+    Timer callbacks run from here.  A vector is cleared only once it ran, and
+    counted ticks are folded all-or-nothing: a MemoryError (heap locked by the
+    task) loses nothing, the next tick retries."""
     global _pending, _tick_pending, _jiffies_64, _softirq
     if _softirq or _bh or hw is None:
         return  # nested, or task context holds the bases: local_bh_enable runs it
     _softirq += 1
     try:
+        n = _tick_pending  # small-int read: atomic
+        j = _jiffies_64 + n  # heap int on 32-bit boards: may raise, nothing changed yet
         st = hw.irq_save()
-        n = _tick_pending
-        _tick_pending = 0
-        p = _pending
-        _pending = 0
+        _tick_pending -= n  # the IRQ may have counted more meanwhile: keep them
+        _jiffies_64 = j
         hw.irq_restore(st)
-        _jiffies_64 += n
         cs_update()
-        if p & _HRTIMER_SOFTIRQ:
-            _hrtimer_mod._run_softirq()
-        _timer_mod._run_timers(_jiffies_64 & 0xFFFFFFFF)
+        _timer_mod._run_timers(j & 0xFFFFFFFF)
+        if _pending & _HRTIMER_SOFTIRQ:
+            st = hw.irq_save()
+            _pending &= ~_HRTIMER_SOFTIRQ
+            hw.irq_restore(st)
+            try:
+                _hrtimer_mod._run_softirq()
+            except MemoryError:
+                st = hw.irq_save()
+                _pending |= _HRTIMER_SOFTIRQ  # the next tick runs it again
+                hw.irq_restore(st)
+                raise
+        st = hw.irq_save()
+        _pending &= ~_TIMER_SOFTIRQ
+        hw.irq_restore(st)
         update_tick_budget()
+    except MemoryError:
+        _softirq_failed()
     finally:
         _softirq -= 1
 
@@ -312,7 +395,9 @@ def update_tick_budget():
     """Recompute after the wheel's next expiry changed.  Task/softirq context."""
     global _tick_budget
     nxt = _timer_mod._next_delta((_jiffies_64 + _tick_pending) & 0xFFFFFFFF)
-    b = HZ if nxt is None or nxt > HZ else nxt
+    # the counter must be folded (cs_update) within half its period: never
+    # let more than _budget_max ticks pass without a softirq
+    b = _budget_max if nxt is None or nxt > _budget_max else nxt
     st = hw.irq_save()
     _tick_budget = b if b > 0 else 0
     if _tick_budget == 0:

@@ -62,6 +62,7 @@ class hrtimer:
         self._key = 0
         self._skey = 0
         self._clock = 1
+        self._rank = 0  # clock base order (MONOTONIC first)
         self._hard = False
         self._state = 0
         self._idx = -1
@@ -111,6 +112,7 @@ def hrtimer_init(timer, clock_id, mode):
     if clock_id == 0 and mode & HRTIMER_MODE_REL:
         clock_id = 1
     timer._clock = clock_id
+    timer._rank = _b._RANK[clock_id]
     timer._hard = bool(mode & HRTIMER_MODE_HARD)
     timer._state = 0
 
@@ -135,19 +137,39 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
     if core._hardirq:
         raise RuntimeError("hrtimer_start: not from hard IRQ; return HRTIMER_RESTART")
     _b._sync()
+    # everything that allocates first (64-bit ns), then the commit
     if mode & HRTIMER_MODE_REL:
         tim = _kt.ktime_add_safe(_now_of(timer._clock), tim)
-    if timer._idx >= 0:
+    hard = _kt.ktime_add_safe(tim, range_ns)
+    skey, key = _b._keys(timer, tim, hard)
+    owner = _pk.current_module()
+    rec = _tr._on
+    if rec:
+        ra, rb = core.ns_to_raw(skey), core.ns_to_raw(key)
+    _b._demote(timer)  # out of IRQ dispatch (consistent even if we stop here)
+    old = (timer._idx, timer._softexpires, timer._expires, timer._skey, timer._key, timer._state, timer._owner)
+    _b._requeue(timer, tim, hard, skey, key)
+    timer._owner = owner
+    try:
+        _b._reprogram()
+    except MemoryError:  # undo: the queue and the device as before
+        _undo_start(timer, old)
+        raise
+    if rec:
+        _tr.record(5, timer.trace_id, core.hw.cs_read(), ra, rb)
+
+
+def _undo_start(timer, old):
+    idx, s, e, sk, k, st, ow = old
+    timer._softexpires, timer._expires, timer._skey, timer._key = s, e, sk, k
+    if idx < 0:
         _b._heap_remove(timer)
-    timer._softexpires = tim
-    timer._expires = _kt.ktime_add_safe(tim, range_ns)
-    timer._owner = _pk.current_module()
-    _b._enqueue(timer)
-    if _tr._on:
-        _tr.record(
-            5, timer.trace_id, core.hw.cs_read(), core.ns_to_raw(timer._skey), core.ns_to_raw(timer._key)
-        )
-    _b._reprogram()
+        timer._state = st
+    else:
+        _b._up(timer._idx)
+        _b._down(timer._idx)
+    timer._owner = ow
+    _b._reprogram(True)
 
 
 def hrtimer_start_range_ns(timer, tim, range_ns, mode):
@@ -184,6 +206,7 @@ def _hrtimer_try_to_cancel(timer):
         return -1
     if not timer._state & _ENQUEUED:
         return 0
+    _b._demote(timer)
     _b._heap_remove(timer)
     timer._state = 0
     _tr.record(8, timer.trace_id, core.hw.cs_read(), 0, 0)
@@ -211,30 +234,20 @@ def hrtimer_cancel(timer):
 
 def hrtimer_forward(timer, now, interval):
     """Push expiry past now in whole intervals; return the overrun count.
-    0 if now < expiry; WARN and 0 if queued; interval < _b.hrtimer_resolution is
-    raised to it.  Any context for forward_now from its own callback."""
+    0 if now < expiry; WARN and 0 if queued; interval < hrtimer_resolution
+    (1 ns) is raised to it; the expiry saturates at KTIME_MAX.  Exact ns:
+    expires 5, now 12, interval 2 -> expires 13, returns 4.  Task/softirq
+    context (forward_now also from its own hard callback)."""
     _check("hrtimer_forward", timer)
     _check_int("hrtimer_forward", "now", now)
     _check_int("hrtimer_forward", "interval", interval)
-    delta = now - timer._expires
-    if delta < 0:
+    if now - timer._expires < 0:
         return 0
     if timer._state & _ENQUEUED:
         _bug.WARN(True, "hrtimer_forward: timer %d is queued", timer.trace_id)
         return 0
-    if interval < _b.hrtimer_resolution:
-        interval = _b.hrtimer_resolution
-    orun = 1
-    if delta >= interval:
-        orun = delta // interval
-        timer._expires += interval * orun
-        timer._softexpires += interval * orun
-        if timer._expires > now:
-            return orun
-        orun += 1
-    timer._expires += interval
-    timer._softexpires += interval
-    return orun
+    # exact ns (hrtimer_resolution 1 ns); saturates at KTIME_MAX
+    return _b._forward_ns(timer, now, interval)
 
 
 def hrtimer_forward_now(timer, interval):

@@ -288,22 +288,22 @@ def msecs_to_jiffies(m):
 
 
 def usecs_to_jiffies(u):
-    """Jiffies for u microseconds, rounded up, clamped to MAX_JIFFY_OFFSET.
+    """Jiffies for u microseconds, rounded up (__usecs_to_jiffies).
 
-    Negative u (meaningless for Linux's unsigned int) also gives
+    u is an ``unsigned int`` (taken modulo 2**32, so a negative u is huge);
+    u > jiffies_to_usecs(MAX_JIFFY_OFFSET) (a 32-bit value) gives
     MAX_JIFFY_OFFSET.  Softirq/task.
     """
     if type(u) is not int:
         _bad("usecs_to_jiffies", "u", u)
-    if u < 0:
+    u &= _U32
+    if u > jiffies_to_usecs(MAX_JIFFY_OFFSET):
         return MAX_JIFFY_OFFSET
     hz = HZ
     if _USEC_PER_SEC % hz == 0:
         k = _USEC_PER_SEC // hz
-        r = (u + k - 1) // k
-    else:
-        r = (u * hz + _USEC_PER_SEC - 1) // _USEC_PER_SEC
-    return r if r < MAX_JIFFY_OFFSET else MAX_JIFFY_OFFSET
+        return (u + k - 1) // k
+    return (u * hz + _USEC_PER_SEC - 1) // _USEC_PER_SEC
 
 
 def nsecs_to_jiffies64(n):

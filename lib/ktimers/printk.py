@@ -272,9 +272,25 @@ def pr_info(fmt, *args):
     return _log(6, fmt, args, True)
 
 
+_dyndbg = set()  # modules whose pr_debug is on (dynamic debug); "*" = all
+
+
+def dynamic_debug(module, on=True):
+    """Turn pr_debug on/off for module (None: code outside any module, "*":
+    every module), like ``echo 'module m +p' > .../dynamic_debug/control``."""
+    if on:
+        _dyndbg.add(module)
+    else:
+        _dyndbg.discard(module)
+
+
 def pr_debug(fmt, *args):
-    """Log at KERN_DEBUG with the module prefix (console only at loglevel 8)."""
-    return _log(7, fmt, args, True)
+    """Log at KERN_DEBUG with the module prefix, only where dynamic_debug()
+    enabled it for the current module (off by default, as with
+    CONFIG_DYNAMIC_DEBUG); returns 0 when off.  Console only at loglevel 8."""
+    if _dyndbg and (_cur_module in _dyndbg or "*" in _dyndbg):
+        return _log(7, fmt, args, True)
+    return 0
 
 
 def pr_cont(fmt, *args):

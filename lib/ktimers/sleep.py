@@ -21,6 +21,7 @@ from . import hrtimer as _hr
 from . import timer as _tm
 from . import jiffies as _jf
 from . import printk as _pk
+from . import bug as _bug
 
 MAX_SCHEDULE_TIMEOUT = const(0x7FFFFFFF)
 _EINTR = const(4)
@@ -130,9 +131,11 @@ schedule_timeout_idle = schedule_timeout
 
 
 def msleep(msecs):
-    """Sleep at least msecs (timer wheel).  Task context."""
+    """Sleep at least msecs (timer wheel).  Task context.  As Linux 6.12+
+    (sleep_timeout.c): no extra jiffy -- the wheel already fires a level-0
+    timer armed for jiffies + d only after d full tick periods."""
     core.might_sleep("msleep")
-    t = _jf.msecs_to_jiffies(msecs) + 1
+    t = _jf.msecs_to_jiffies(msecs)
     while t:
         t = schedule_timeout(t)
 
@@ -148,12 +151,14 @@ def ssleep(secs):
 
 
 def usleep_range(min_us, max_us):
-    """Sleep between min_us and max_us (hrtimer with range).  Task context."""
+    """Sleep between min_us and max_us (hrtimer with range).  Task context.
+    max_us < min_us: WARN once and sleep min_us (as Linux's WARN_ON_ONCE)."""
     core.might_sleep("usleep_range")
     if not isinstance(min_us, int) or not isinstance(max_us, int):
         raise TypeError("usleep_range: min_us and max_us must be int")
     if max_us < min_us:
-        raise ValueError("usleep_range: max_us (%d) < min_us (%d)" % (max_us, min_us))
+        _bug.WARN_ON_ONCE(True, "usleep_range: max_us < min_us")
+        max_us = min_us
     schedule_hrtimeout_range(min_us * 1000, (max_us - min_us) * 1000, _hr.HRTIMER_MODE_REL)
 
 

@@ -31,6 +31,23 @@ bucket is due (core._tick_irq counts down a budget and raises TIMER_SOFTIRQ
 only then).  Finding the next expiry scans at most 64 buckets per non-empty
 level, once per expiry batch.
 
+Expiry (__run_timers, as Linux >= 5.9): the due buckets of all levels are
+moved to per-level expiry lists (_coll) and run highest level first.  A
+collected timer stays pending until its callback runs: timer_delete() on it
+returns 1 and it does not run; mod_timer() returns 1 and requeues it (it runs
+once, later).  mod_timer() to an expiry in the same bucket only updates
+expires (the timer keeps its place).  Before a timer is queued the base clock
+is forwarded (forward_timer_base): to jiffies when the next expiry is later,
+else to the next expiry -- so the level is chosen from now, not from the
+last expiry:  jiffies 1001 (= 1 mod 8), mod_timer(jiffies + 63): clk 1001,
+delta 63 -> level 1, bucket expiry 1072 (not level 0 from a stale clk 1002).
+While callbacks run, clk is one ahead of the jiffy being expired.
+
+All-or-nothing: an arm computes the bucket and the new next expiry (heap
+ints on 32-bit boards) before it unlinks or links anything; links, counts and
+indexes are then changed with no allocation.  wheel_check() verifies links,
+counts, indexes, collected lists and next_expiry.
+
 jiffies and expires are 32-bit (unsigned long on a 32-bit kernel) and compared
 with time_after(), so the wheel works across the wrap 5 minutes after start.
 """
@@ -50,6 +67,7 @@ _J30 = const(0x3FFFFFFF)
 _LVL_SIZE = const(64)
 
 _buckets = []
+_coll = []  # per level: timers collected for expiry, still pending
 _lvl_count = []
 _depth = 9
 _clk = 0  # next jiffy the wheel will process
@@ -64,12 +82,13 @@ def _after(a, b):  # time_after on 32-bit values
 
 
 def _reset(j):
-    global _buckets, _lvl_count, _depth, _clk, _next_expiry, _cutoff, _timeout_max
-    for t in _all_pending():
+    global _buckets, _lvl_count, _depth, _clk, _next_expiry, _cutoff, _timeout_max, _coll
+    for t in list(_all_pending()):
         t._idx = -1
         t._next = t._prev = None
     _depth = 9 if core.HZ > 100 else 8
     _buckets = [None] * (_LVL_SIZE * _depth)
+    _coll = [None] * _depth
     _lvl_count = [0] * _depth
     _clk = j
     _next_expiry = None
@@ -80,8 +99,9 @@ def _reset(j):
 def _calc(expires, clk):
     # calc_wheel_index: -> (bucket index, bucket expiry).  O(depth).
     delta = (expires - clk) & _M32
-    if delta >= 0x80000000:  # already expired: next tick
-        return clk & 63, clk
+    if delta >= 0x80000000:  # already expired: as if due at clk, i.e. the next tick
+        expires = clk
+        delta = 0
     lvl = 0
     start = 63
     while lvl < _depth - 1 and delta >= start:
@@ -118,7 +138,7 @@ class timer_list:
         return "<timer_list %d expires=%d%s>" % (
             self.trace_id,
             self.expires,
-            " pending" if self._idx >= 0 else "",
+            " pending" if self._idx != -1 else "",
         )
 
 
@@ -140,7 +160,7 @@ def timer_setup(timer, callback, flags=0):
         raise TypeError("timer_setup: callback must be callable")
     if not isinstance(flags, int) or flags & ~_FLAGS_OK:
         raise ValueError("timer_setup: flags must be TIMER_* bits, got %r" % (flags,))
-    if timer._idx >= 0:
+    if timer._idx != -1:
         _detach(timer)
     timer.function = callback
     timer.flags = flags
@@ -157,7 +177,7 @@ def DEFINE_TIMER(callback, flags=0):
 def init_timer(timer):
     """Legacy (pre-4.15): initialise; set .function, .data, .expires after."""
     _check_timer("init_timer", timer)
-    if timer._idx >= 0:
+    if timer._idx != -1:
         _detach(timer)
     timer._legacy = True
 
@@ -172,18 +192,24 @@ def setup_timer(timer, function, data=0):
 
 
 def timer_pending(timer):
-    """True if queued on the wheel.  Any context."""
+    """True if queued on the wheel or collected for expiry and not yet run.
+    Any context."""
     _check_timer("timer_pending", timer)
-    return timer._idx >= 0
+    return timer._idx != -1
 
 
-def _enqueue(t, expires):
-    global _clk, _next_expiry
-    j = core.jiffies()
-    if _after(j, _clk) and (_next_expiry is None or _after(_next_expiry, j)):
-        _clk = j  # forward_timer_base: keep granularity relative to now
-    t.expires = expires
-    idx, bexp = _calc(expires, _clk)
+def _forward_clk(j):
+    # forward_timer_base (5.9+): an idle base's clk catches up with jiffies
+    global _clk
+    if _after(j, _clk):
+        if _next_expiry is None or _after(_next_expiry, j):
+            _clk = j
+        elif _after(_next_expiry, _clk):
+            _clk = _next_expiry
+
+
+def _link(t, expires, idx):
+    # commit: no allocation (small-int indexes and references only)
     head = _buckets[idx]
     t._next = head
     t._prev = None
@@ -191,30 +217,31 @@ def _enqueue(t, expires):
         head._prev = t
     _buckets[idx] = t
     t._idx = idx
+    t.expires = expires
     _lvl_count[idx >> 6] += 1
-    t._owner = _pk.current_module()
-    _tr.record(1, t.trace_id, core.hw.cs_read(), expires & _J30, j & _J30)
-    if _next_expiry is None or _after(_next_expiry, bexp):
-        _next_expiry = bexp
-        core.update_tick_budget()
 
 
 def _detach(t):
+    # unlink from its bucket or expiry list.  No allocation.  O(1).
     idx = t._idx
     n = t._next
     p = t._prev
     if p is not None:
         p._next = n
-    else:
+    elif idx >= 0:
         _buckets[idx] = n
+    else:
+        _coll[-2 - idx] = n
     if n is not None:
         n._prev = p
     t._idx = -1
     t._next = t._prev = None
-    _lvl_count[idx >> 6] -= 1
+    if idx >= 0:
+        _lvl_count[idx >> 6] -= 1
 
 
 def _mod(fn, timer, expires, pending_only=False, reduce=False):
+    global _next_expiry
     _check_timer(fn, timer)
     expires = _check_expires(fn, expires)
     if timer.function is None:  # shut down: every arm is ignored
@@ -222,16 +249,42 @@ def _mod(fn, timer, expires, pending_only=False, reduce=False):
         return 0
     core.local_bh_disable()
     try:
-        was = timer._idx >= 0
+        was = timer._idx != -1
         if was:
             if timer.expires == expires:
                 return 1
             if reduce and not _after(timer.expires, expires):
                 return 1
-            _detach(timer)
         elif pending_only:
             return 0
-        _enqueue(timer, expires)
+        # everything that may allocate first.  The trace's arm time is read
+        # before jiffies: "fires >= d tick periods after the arm" holds for it.
+        c = core.hw.cs_read()
+        j = core.jiffies()
+        _forward_clk(j)
+        idx, bexp = _calc(expires, _clk)
+        owner = _pk.current_module()
+        if was and idx == timer._idx:  # same bucket: keep its place
+            timer.expires = expires
+            return 1
+        newnext = _next_expiry is None or _after(_next_expiry, bexp)
+        tr = _tr._on
+        if tr:
+            a, b = expires & _J30, j & _J30
+        # commit
+        if was:
+            _detach(timer)
+        _link(timer, expires, idx)
+        timer._owner = owner
+        if newnext:
+            _next_expiry = bexp
+        if tr:
+            _tr.record(1, timer.trace_id, c, a, b)
+        if newnext:
+            try:
+                core.update_tick_budget()
+            except MemoryError:
+                core._tick_budget = 0  # the next tick looks again
         return 1 if was else 0
     finally:
         core.local_bh_enable()
@@ -257,7 +310,7 @@ def add_timer(timer):
     """Start an inactive timer at timer.expires (a past expiry fires at the next
     tick).  On a pending timer: WARN once in dmesg and do nothing."""
     _check_timer("add_timer", timer)
-    if timer._idx >= 0:
+    if timer._idx != -1:
         _bug.WARN(True, "add_timer: timer %d already pending", timer.trace_id)
         return
     _mod("add_timer", timer, timer.expires)
@@ -280,7 +333,7 @@ def timer_delete(timer):
     _check_timer("timer_delete", timer)
     core.local_bh_disable()
     try:
-        if timer._idx < 0:
+        if timer._idx == -1:
             return 0
         _detach(timer)
     finally:
@@ -328,21 +381,28 @@ try_to_del_timer_sync = timer_delete_sync_try
 
 
 def _collect(clk):
-    # collect_expired_timers: detach every bucket due at clk.  Returns a list.
-    out = []
+    # collect_expired_timers: move every bucket due at clk to its level's
+    # expiry list; the timers stay pending (idx -2 - level).  Returns the
+    # number of levels collected.  No allocation.
     c = clk
-    for lvl in range(_depth):
-        idx = lvl * _LVL_SIZE + (c & 63)
+    lv = 0
+    while lv < _depth:
+        idx = lv * _LVL_SIZE + (c & 63)
         t = _buckets[idx]
-        while t is not None:
-            n = t._next
-            _detach(t)
-            out.append(t)
-            t = n
+        if t is not None:
+            _buckets[idx] = None
+            _coll[lv] = t
+            n = 0
+            while t is not None:
+                t._idx = -2 - lv
+                n += 1
+                t = t._next
+            _lvl_count[lv] -= n
+        lv += 1
         if c & 7:
             break
         c >>= 3
-    return out
+    return lv
 
 
 def _recalc_next():
@@ -365,30 +425,38 @@ def _recalc_next():
 
 
 def _run_timers(jnow):
-    # TIMER_SOFTIRQ (__run_timers).  Softirq context.
+    # TIMER_SOFTIRQ (__run_timers).  Softirq context.  Levels run highest
+    # first; a timer deleted or re-armed by an earlier callback is no longer
+    # on its expiry list and does not run here.
     global _clk
     while _next_expiry is not None and not _after(_next_expiry, jnow):
         _clk = _next_expiry
-        batch = _collect(_clk)
+        levels = _collect(_clk)
         _clk = (_clk + 1) & _M32
         _recalc_next()
-        for t in batch:
-            fn = t.function
-            if fn is None:
-                continue
-            t._running = True
-            prev = _pk.set_current_module(t._owner)
-            _tr.record(2, t.trace_id, core.hw.cs_read(), t.expires & _J30, jnow & _J30)
-            try:
-                fn(t.data if t._legacy else t)
-            except Exception as e:
-                core.log_callback_error("timer", t, e)
-            finally:
-                t._running = False
-                _pk.set_current_module(prev)
-                _tr.record(3, t.trace_id, core.hw.cs_read(), 0, 0)
-    if _after((jnow + 1) & _M32, _clk):
-        _clk = (jnow + 1) & _M32
+        while levels:
+            levels -= 1
+            while _coll[levels] is not None:
+                t = _coll[levels]
+                _detach(t)
+                fn = t.function
+                if fn is None:
+                    continue
+                _expire(t, fn, jnow)
+
+
+def _expire(t, fn, jnow):
+    t._running = True
+    prev = _pk.set_current_module(t._owner)
+    _tr.record(2, t.trace_id, core.hw.cs_read(), t.expires & _J30, jnow & _J30)
+    try:
+        fn(t.data if t._legacy else t)
+    except Exception as e:
+        core.log_callback_error("timer", t, e)
+    finally:
+        t._running = False
+        _pk.set_current_module(prev)
+        _tr.record(3, t.trace_id, core.hw.cs_read(), 0, 0)
 
 
 def _next_delta(jnow):
@@ -400,7 +468,7 @@ def _next_delta(jnow):
 
 
 def _all_pending():
-    for head in _buckets:
+    for head in _buckets + _coll:
         t = head
         while t is not None:
             yield t
@@ -411,23 +479,39 @@ def _pending_of(owner):
     return [("timer_list", t) for t in _all_pending() if t._owner == owner]
 
 
-def wheel_check():
-    """Invariant check for tests: every pending timer is in the bucket its
-    links say, counts match, and next_expiry is not after any bucket's expiry.
-    Returns the number of pending timers; raises AssertionError if broken."""
+def wheel_check(*timers):
+    """Invariant check for tests: every pending timer is in the bucket (or
+    expiry list) its links say, counts match, next_expiry is not after any
+    bucket's expiry, and each timer given is pending exactly when it is
+    linked.  Returns the number of pending timers; raises AssertionError."""
     n = 0
     counts = [0] * _depth
-    for idx in range(len(_buckets)):
-        t = _buckets[idx]
+    seen = set()
+    heads = [(i, _buckets[i]) for i in range(len(_buckets))] + [(-2 - k, _coll[k]) for k in range(_depth)]
+    for idx, t in heads:
         prev = None
         while t is not None:
             assert t._idx == idx, "timer %d in bucket %d says %d" % (t.trace_id, idx, t._idx)
             assert t._prev is prev, "broken back link at timer %d" % t.trace_id
-            counts[idx >> 6] += 1
+            assert id(t) not in seen, "timer %d linked twice" % t.trace_id
+            seen.add(id(t))
+            if idx >= 0:
+                counts[idx >> 6] += 1
+                sh = 3 * (idx >> 6)
+                e = ((_clk + (1 << sh) - 1) & _M32) >> sh
+                # the bucket's expiry is >= clk: next_expiry is not after it
+                be = e + ((idx & 63) - (e & 63)) % 64
+                assert _next_expiry is not None and not _after(_next_expiry, (be << sh) & _M32), (
+                    "next_expiry %r after bucket %d" % (_next_expiry, idx)
+                )
             n += 1
             prev = t
             t = t._next
     assert counts == _lvl_count, "level counts %r != %r" % (counts, _lvl_count)
-    if n:
-        assert _next_expiry is not None, "timers pending but no next_expiry"
+    for t in timers:
+        assert (t._idx != -1) == (id(t) in seen), "timer %d: idx %d but linked=%r" % (
+            t.trace_id,
+            t._idx,
+            id(t) in seen,
+        )
     return n

@@ -18,8 +18,13 @@ assert hrtimer_forward(t, 12 * US, 2 * US) == 4
 assert hrtimer_get_expires(t) == 13 * US and hrtimer_get_softexpires(t) == 13 * US
 assert hrtimer_forward(t, 12 * US, 2 * US) == 0, "now < expires -> 0"
 hrtimer_set_expires(t, 0)
-assert hq.hrtimer_resolution == 1000 and hrtimer_forward(t, 5 * US, 1) == 6, "interval raised to resolution"
-assert hrtimer_get_expires(t) == 6 * US
+# exact ns (high-resolution mode: hrtimer_resolution 1 ns) on every board
+assert hq.hrtimer_resolution == 1 and hrtimer_forward(t, 5, 0) == 6, "interval raised to resolution"
+assert hrtimer_get_expires(t) == 6
+hrtimer_set_expires(t, 5)
+assert hrtimer_forward(t, 12, 2) == 4 and hrtimer_get_expires(t) == 13, "seed 004 example in plain ns"
+hrtimer_set_expires(t, KTIME_MAX - 3)
+assert hrtimer_forward(t, KTIME_MAX - 1, 10) == 1 and hrtimer_get_expires(t) == KTIME_MAX, "saturates"
 
 # start/cancel return values; queued forward WARNs and returns 0
 hrtimer_start(t, 1_000_000, HRTIMER_MODE_REL)

@@ -88,9 +88,12 @@ for m, j in ((0, 0), (1, 1), (4, 1), (5, 2), (8, 2), (9, 3), (1000, 250),
              (1001, 251), (2 ** 31 - 1, 536870912)):
     eq(J.msecs_to_jiffies(m), j, "HZ=250 msecs_to_jiffies(%d)" % m)
 eq(J.msecs_to_jiffies(-5), MAX, "HZ=250 negative")
-for u, j in ((4000, 1), (4001, 2), (1, 1), (2 ** 40, 274877907), (2 ** 43, MAX)):
+# __usecs_to_jiffies: u is an unsigned int; clamp above jiffies_to_usecs(MAX_JIFFY_OFFSET),
+# itself a 32-bit value (4000 * 0x3FFFFFFE mod 2**32 = 2**32 - 8000)
+for u, j in ((4000, 1), (4001, 2), (1, 1), (2 ** 32 - 8000, 1073740), (2 ** 32 - 7999, MAX),
+             (2 ** 40 + 4000, 1), (2 ** 32 - 1, MAX)):
     eq(J.usecs_to_jiffies(u), j, "HZ=250 usecs_to_jiffies(%d)" % u)
-eq(J.usecs_to_jiffies(-1), MAX, "negative us -> MAX_JIFFY_OFFSET")
+eq(J.usecs_to_jiffies(-1), MAX, "negative us (huge unsigned) -> MAX_JIFFY_OFFSET")
 eq(J.jiffies_to_msecs(1), 4, "HZ=250 jiffies_to_msecs(1)")
 eq(J.jiffies_to_msecs(250), 1000, "HZ=250 jiffies_to_msecs(250)")
 eq(J.jiffies_to_msecs(-1), 0xFFFFFFFC, "jiffies_to_msecs(ULONG_MAX) = 4*0xFFFFFFFF as u32")

@@ -48,6 +48,8 @@ del console[:]
 P.printk("plain")
 P.printk(P.KERN_ERR + "err %s", "x")
 P.printk(P.KERN_DEBUG + "dbg")
+eq(P.pr_debug("off"), 0, "pr_debug off unless dynamic debug enables it")
+P.dynamic_debug(None)  # code outside any module
 P.pr_debug("dbg2")
 eq([e[0] for e in P.dmesg_entries()], [4, 3, 7, 7], "levels")
 eq(texts(), ["plain", "err x", "dbg", "dbg2"], "texts")
@@ -71,6 +73,13 @@ for f in (P.pr_emerg, P.pr_alert, P.pr_crit, P.pr_err, P.pr_warn, P.pr_notice, P
     f("m")
 eq([e[0] for e in P.dmesg_entries()], [0, 1, 2, 3, 4, 5, 6, 7], "pr_* levels")
 eq([e[0] for e in P.dmesg_entries(3)], [0, 1, 2, 3], "dmesg level filter: <= 3")
+P.dynamic_debug(None, False)
+P.set_current_module("mymod")
+eq(P.pr_debug("x"), 0, "off for mymod")
+P.dynamic_debug("mymod")
+assert P.pr_debug("x") > 0, "on for mymod"
+P.dynamic_debug("mymod", False)
+P.set_current_module(None)
 
 # formatting
 P.dmesg_clear()

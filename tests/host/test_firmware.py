@@ -35,7 +35,7 @@ class Board:
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
-        self.tr = SerialTransport(emu.pty, baudrate=115200, timeout=0.5)
+        self.tr = SerialTransport(emu.pty, baudrate=115200, timeout=3)  # a busy host: slow replies
 
     def run(self, code: str, timeout: float = 60) -> str:
         if not self.tr.in_raw_repl:
@@ -124,13 +124,40 @@ def test_periodic_1khz_deterministic(det_board: Board) -> None:
     assert 999 <= n <= 1001  # type: ignore[operator]
 
 
+PERIODIC_1KHZ_TIMES = """
+import mps2, array
+N = 1100
+ts = array.array('i', [0] * N)
+st = array.array('i', [0, 0])   # interrupts, c0
+def cb(t):
+    n = st[0]
+    if n < N:
+        ts[n] = (mps2.counter() - st[1]) & 0x3FFFFFFF
+    st[0] = n + 1
+t = mps2.Timer(0)
+st[1] = mps2.counter()
+t.init(mode=mps2.Timer.PERIODIC, period=25_000, callback=cb, hard=True)
+while ((mps2.counter() - st[1]) & 0x3FFFFFFF) < 25_000_000:
+    pass
+t.deinit()
+n = min(st[0], N)
+print("n=", st[0])
+print("early=", sum(1 for k in range(n) if ts[k] < (k + 1) * 25_000))
+print("last=", ts[n - 1] if n else -1)
+"""
+
+
 def test_periodic_1khz_realtime(board: Board) -> None:
-    """Same in real-time mode. QEMU coalesces timer interrupts when the host starves
-    the vCPU for > 1 ms (a loaded host loses some), so only never-too-many and a loose
-    lower bound are asserted here; the exact figure is printed."""
-    n = board.values(PERIODIC_1KHZ)["n"]
-    print(f"real-time: {n} interrupts in 1 s of board time")
-    assert 500 <= n <= 1001  # type: ignore[operator]
+    """Real-time mode, judged on the board's clocksource so host load cannot fail it: QEMU
+    may coalesce interrupts when the host starves the vCPU, so the count is printed, and what
+    is asserted holds however late they come -- never more than one per period, and the k-th
+    interrupt never before k periods of the counter (the exact count is the deterministic
+    test's job)."""
+    v = board.values(PERIODIC_1KHZ_TIMES)
+    print(f"real-time: {v['n']} interrupts in 1 s of board time (1000 due)")
+    assert 1 <= v["n"] <= 1001  # type: ignore[operator]
+    assert v["early"] == 0, "an interrupt came before its period ended on the counter"
+    assert v["last"] >= 0  # type: ignore[operator]
 
 
 ONESHOT_100US = """
@@ -180,7 +207,10 @@ def oc(t):
 t = mps2.Timer(1)
 t.init(mode=mps2.Timer.ONE_SHOT, period=5000, callback=oc, hard=True)
 c0 = mps2.counter()
-while ((mps2.counter() - c0) & 0x3FFFFFFF) < 5_000_000:   # 200 ms board time
+while k[0] < 21 and ((mps2.counter() - c0) & 0x3FFFFFFF) < 250_000_000:  # <= 10 s
+    pass
+c1 = mps2.counter()
+while ((mps2.counter() - c1) & 0x3FFFFFFF) < 250_000:   # 10 ms more: nothing else comes
     pass
 print("k=", k[0])
 print("active=", t.active())
@@ -358,7 +388,7 @@ print("early=", early[0])
 def test_board_answers_after_reset_via_qmp(board: Board) -> None:
     board.close()
     board.emu.reset(wait_ready=True)
-    board.tr = SerialTransport(board.emu.pty, baudrate=115200, timeout=0.5)
+    board.tr = SerialTransport(board.emu.pty, baudrate=115200, timeout=3)
     t0 = time.monotonic()
     assert "alive" in board.run("print('alive')")
     assert time.monotonic() - t0 < 15

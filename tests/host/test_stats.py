@@ -162,26 +162,39 @@ def test_repeated_soft_expiry_is_irregular():
 
 
 def test_timer_list_levels_and_early():
+    """timer_list lateness on the clocksource (1 MHz, HZ=250: 4000 cycles per jiffy)."""
     timers = [TimerInfo(40, "t", 0, 0), TimerInfo(41, "t", 0, 0)]
     j0 = MASK30 - 2  # expiries wrap the 30-bit jiffies field
     recs = [
-        (1, 40, 0, (j0 + 5) & MASK30, j0),  # delta 5: level 0
-        (1, 41, 0, (j0 + 100) & MASK30, j0),  # delta 100: level 1 (gran 8)
-        (2, 40, 0, (j0 + 5) & MASK30, (j0 + 6) & MASK30),  # 1 late
-        (3, 40, 0, 0, 0),
-        (1, 40, 0, (j0 + 600) & MASK30, (j0 + 6) & MASK30),  # delta 594: level 2
-        (2, 41, 0, (j0 + 100) & MASK30, (j0 + 107) & MASK30),  # 7 late
-        (2, 40, 0, (j0 + 600) & MASK30, (j0 + 599) & MASK30),  # 1 early
+        (1, 40, 1000, (j0 + 5) & MASK30, j0),  # delta 5: level 0
+        (1, 41, 1000, (j0 + 100) & MASK30, j0),  # delta 100: level 1 (gran 8)
+        (2, 40, 23500, (j0 + 5) & MASK30, (j0 + 6) & MASK30),  # 5 ticks + 2500 us
+        (3, 40, 23500, 0, 0),
+        (1, 40, 23600, (j0 + 600) & MASK30, (j0 + 6) & MASK30),  # delta 594: level 2
+        (2, 41, 431000, (j0 + 100) & MASK30, (j0 + 107) & MASK30),  # 100 ticks + 30 ms
+        (2, 40, 23600 + 593 * 4000, (j0 + 600) & MASK30, (j0 + 599) & MASK30),  # 1 tick early
     ]
     f = stats.analyze("wheel", [_dump(recs, timers)]).figures
-    assert f["kind"] == "timer" and f["unit"] == "jiffies"
-    assert f["samples"] == 3 and f["early"] == 1
-    assert (f["min"], f["max"]) == (-1, 7)
-    assert f["levels"]["0"]["samples"] == 1 and f["levels"]["0"]["max"] == 1
-    assert f["levels"]["1"]["granularity"] == 8 and f["levels"]["1"]["max"] == 7
-    assert f["levels"]["2"]["granularity"] == 64 and f["levels"]["2"]["min"] == -1
-    assert f["late_excess_max"] == 0  # max(1-1, 7-8, -1-64)
+    assert f["kind"] == "timer" and f["unit"] == "us"
+    assert f["samples"] == 3 and f["early"] == 1 and f["early_jiffies"] == 1
+    assert (f["min"], f["max"]) == (-4000, 30000)
+    assert (f["jiffies"]["min"], f["jiffies"]["max"]) == (-1, 7)
+    assert f["levels"]["0"]["samples"] == 1 and f["levels"]["0"]["max"] == 2500
+    assert f["levels"]["1"]["granularity"] == 8 and f["levels"]["1"]["max"] == 30000
+    assert f["levels"]["2"]["granularity"] == 64 and f["levels"]["2"]["min"] == -4000
+    assert f["levels"]["2"]["granularity_us"] == 64 * 4000
+    assert f["late_excess_max"] == 0  # jiffies: max(1-1, 7-8, -1-64)
+    assert f["late_excess_max_us"] == -1500  # max(2500-4000, 30000-32000, -4000-256000)
     assert f["histogram"]["underflow"] == 1
+
+
+def test_timer_list_early_by_clocksource_though_jiffies_agree():
+    """A jiffies counter lagging the clocksource (issue 7): mod_timer(jiffies()+10) ran 2.6 ms
+    after the arm at the 'right' jiffy. Only the clocksource sees it is early."""
+    timers = [TimerInfo(40, "t", 0, 0)]
+    recs = [(1, 40, 0, 110, 100), (2, 40, 2600, 110, 111)]
+    f = stats.analyze("wheel", [_dump(recs, timers)]).figures
+    assert f["early_jiffies"] == 0 and f["early"] == 1 and f["min"] == -37400
 
 
 def test_foreign_ids_ignored():

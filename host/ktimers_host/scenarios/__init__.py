@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-FILES = ("common", "periodic", "hrrange", "wheel")
+FILES = ("common", "periodic", "hrrange", "wheel", "soak")
 
 
 def source(name: str) -> str:

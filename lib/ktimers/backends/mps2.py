@@ -9,7 +9,12 @@ Blackfin shape on CMSDK peripherals, all clocked at SYSCLK 25 MHz:
 
 Handlers run in hard IRQ context (heap locked) unless the board config says
 HARD_IRQ = False; then the firmware delivers them with micropython.schedule.
-Board keys: HARD_IRQ, TICK_TIMER, CE_TIMER.
+Board keys: HARD_IRQ, TICK_TIMER, CE_TIMER.  Test options (soaks that must
+cross counter wraps in CI time; users run the default 30-bit path):
+CS_BITS narrows the clocksource mask (the low CS_BITS bits of the counter,
+e.g. 22 bits wrap every 168 ms); CS_WRAP_IN moves the counter forward so its
+30-bit wrap comes that many cycles after init (as INITIAL_JIFFIES does for
+jiffies).
 """
 
 import machine
@@ -17,6 +22,8 @@ import mps2
 from micropython import const
 
 _CS_MASK = const(0x3FFFFFFF)
+_DT1_LOAD = const(0x40002000)
+_DT1_VALUE = const(0x40002004)
 _CS_HZ = const(25_000_000)
 _ONE_SHOT = const(0)
 _PERIODIC = const(1)
@@ -24,6 +31,37 @@ _PERIODIC = const(1)
 _disable_irq = machine.disable_irq
 _enable_irq = machine.enable_irq
 _idle = machine.idle
+
+
+def _narrow(m):
+    c = mps2.counter
+
+    def cs_read():  # a closure: calling it allocates nothing
+        return c() & m
+
+    return cs_read
+
+
+def _counter_wrap_in(lead):
+    # Test option: jump the free-running dual timer forward (time only moves
+    # forward) so its 30-bit view wraps `lead` cycles from now.  Writing LOAD
+    # reloads VALUE at once; the counter counts down, counter() = ~VALUE.
+    if not 1000 <= lead < 1 << 29:
+        raise ValueError("mps2: CS_WRAP_IN must be in 1000..2**29, got %r" % (lead,))
+    mem = machine.mem32
+    while True:
+        st = _disable_irq()
+        v = mem[_DT1_VALUE] & 0xFFFFFFFF
+        skip = ((1 << 30) - lead - (~v & _CS_MASK)) & _CS_MASK
+        if v > skip + 100_000:  # never across the 32-bit wrap (the firmware counts those)
+            mem[_DT1_LOAD] = v - skip
+            _enable_irq(st)
+            return
+        _enable_irq(st)
+        mem[_DT1_LOAD] = 50_000  # let the 32-bit wrap happen first (2 ms)
+        c = mps2.counter()
+        while ((mps2.counter() - c) & _CS_MASK) < 100_000:
+            pass
 
 
 class ClockHw:
@@ -48,6 +86,16 @@ class ClockHw:
         # Everything the IRQ paths call is looked up now: calling a stored builtin
         # (or bound method) allocates nothing, creating one would.
         self.cs_read = mps2.counter  # instance attribute: no bound method per call
+        lead = cfg.get("CS_WRAP_IN")
+        if lead:
+            _counter_wrap_in(lead)
+        bits = cfg.get("CS_BITS", 30)
+        if bits != 30:
+            if not 16 <= bits < 30:
+                raise ValueError("mps2: CS_BITS must be in 16..30, got %r" % (bits,))
+            self.CS_MASK = (1 << bits) - 1
+            self.CE_MAX_CYC = self.CS_MASK >> 2
+            self.cs_read = _narrow(self.CS_MASK)
         self._ce_start = self._ce.start
         self._ce_stop = self._ce.stop
         self._ce_init = self._ce.init

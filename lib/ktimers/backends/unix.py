@@ -39,6 +39,11 @@ class ClockHw:
     DIRECT = True  # handlers run in the main context: softirqs run right after them
 
     def __init__(self, **cfg):
+        bits = cfg.get("CS_BITS", 30)  # test option: a narrower counter wraps sooner
+        if not 16 <= bits <= 30:
+            raise ValueError("unix: CS_BITS must be in 16..30, got %r" % (bits,))
+        self.CS_MASK = (1 << bits) - 1
+        self.CE_MAX_CYC = min(1 << 28, self.CS_MASK >> 2)
         self._run = True
         self._tick_h = None
         self._tick_period = 0
@@ -56,14 +61,14 @@ class ClockHw:
         self._core = None
 
     def cs_read(self):
-        return time.ticks_us() & _MASK
+        return time.ticks_us() & self.CS_MASK
 
     def tick_start(self, hz, handler):
         from .. import core
 
         self._core = core
         self._tick_period = 1_000_000 // hz
-        self._tick_next = (self.cs_read() + self._tick_period) & _MASK
+        self._tick_next = (self.cs_read() + self._tick_period) & self.CS_MASK
         self._tick_h = handler
         if not self._alive:
             self._alive = True
@@ -74,7 +79,7 @@ class ClockHw:
 
     def ce_set_next(self, cyc, handler):
         self._ce_h = handler
-        self._ce_at = (self.cs_read() + cyc) & _MASK
+        self._ce_at = (self.cs_read() + cyc) & self.CS_MASK
 
     def ce_stop(self):
         self._ce_at = -1
@@ -97,13 +102,12 @@ class ClockHw:
     def _flush(self, _):
         # ticks counted since the last flush, handed over in one go: the tick
         # handler only counts them and raises TIMER_SOFTIRQ when its budget is spent.
+        # the core counts ticks from the clocksource delta: one call catches up
         self._done += 1
-        n = self._owed - self._taken
-        self._taken += n
+        self._taken = self._owed
         h = self._tick_h
         if h is not None:
-            for _ in range(n):
-                h(0)
+            h(0)
             self._core.run_softirq()
 
     def _ce_fire(self, _):
@@ -114,10 +118,10 @@ class ClockHw:
             self._core.run_softirq()
 
     # -- the thread: stands in for the timer peripherals -------------------------
-    @staticmethod
-    def _until(now, at):
-        d = (at - now) & _MASK
-        return d - _MASK - 1 if d > (_MASK >> 1) else d
+    def _until(self, now, at):
+        m = self.CS_MASK
+        d = (at - now) & m
+        return d - m - 1 if d > (m >> 1) else d
 
     def _deliver(self, f, now):
         try:
@@ -146,9 +150,9 @@ class ClockHw:
                 d = self._until(now, self._tick_next)
                 if d <= 0:
                     self._owed += 1
-                    self._tick_next = (self._tick_next + self._tick_period) & _MASK
+                    self._tick_next = (self._tick_next + self._tick_period) & self.CS_MASK
                     if self._until(now, self._tick_next) < -100 * self._tick_period:
-                        self._tick_next = (now + self._tick_period) & _MASK  # resync
+                        self._tick_next = (now + self._tick_period) & self.CS_MASK  # resync
                     d = 0
                 owed = self._owed - self._taken
                 if owed and (owed >= core._tick_budget or owed >= 64):

@@ -1,0 +1,60 @@
+"""`ktimers --deterministic validate` on the emulated board under QEMU -icount: timing that
+does not depend on the host's load, the profile's tight deterministic tolerances, and the
+wrap soak (>= 3 clocksource wraps and the jiffies wrap; nothing early, lost or stopped)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ktimers_host.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
+KTIMERS = Path(sys.executable).parent / "ktimers"
+SCEN = ["hr-1ms-hard", "hr-1ms-soft", "wheel", "soak"]
+
+
+def test_deterministic_validate_with_soak(tmp_path: Path) -> None:
+    if not FIRMWARE.exists():
+        pytest.fail(f"{FIRMWARE} is missing: run `make firmware`")
+    emu = Emulator(FIRMWARE, tmp_path / "flash.img", deterministic=True, workdir=tmp_path)
+    emu.start()
+    out = tmp_path / "det.json"
+    kt = [str(KTIMERS), "--board", "mps2-an385", "--port", str(emu.pty), "--deterministic"]
+    try:
+        subprocess.run([*kt, "-q", "flash"], check=True, timeout=600, capture_output=True)
+        args = [a for s in SCEN for a in ("--scenario", s)]
+        proc = subprocess.run(
+            [*kt, "validate", *args, "--samples", "1000", "--json", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=1500,
+        )
+    finally:
+        emu.stop()
+    print(proc.stdout)
+    doc = json.loads(out.read_text())
+    res = {r["name"]: r for r in doc["scenarios"]}
+    assert doc["tolerances"].get("deterministic") is True, doc["tolerances"]
+    assert doc["passed"], [(r["name"], r["failures"]) for r in doc["scenarios"]]
+    assert proc.returncode == 0, proc.stderr
+    tol = doc["tolerances"]
+    # every scenario judged on the clocksource; nothing early
+    for r in doc["scenarios"]:
+        assert r["early"] == 0, r["name"]
+    assert res["wheel"]["unit"] == "us" and res["wheel"]["late_excess_max_us"] is not None
+    # the bounds are tight: doubling today's figure would fail (a 2x regression)
+    hard = res["hr-1ms-hard"]
+    assert 2 * hard["beyond_hard_p99_us"] > tol["hrtimer_hard_p99_late_us"], hard["p99"]
+    assert 2 * hard["beyond_hard_max_us"] > tol["hrtimer_hard_max_late_us"], hard["max"]
+    soak = res["soak"]["soak"]
+    assert soak["cs_wraps"] >= 3 and soak["jiffies_wraps"] >= 1, soak
+    assert soak["hard_irq"] == 1 and soak["hard_periods"] == soak["hard_calls"], soak
+    assert soak["alive"] == 1 and soak["overdue"] == 0 and soak["ktime_back"] == 0, soak
+    assert res["soak"]["wheel"]["samples"] > 20 and res["soak"]["hr_samples"] > 500
+    assert "(us, clocksource)" in proc.stdout

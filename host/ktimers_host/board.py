@@ -72,10 +72,9 @@ class Board:
 
             emu = Emulator.find_running()
             if emu is None:
-                fw = self.root / "build" / self.name / "firmware.elf"
-                emu = Emulator(
-                    fw, self.root / "build" / self.name / "flash.img", self.deterministic
-                )
+                # connect.emulator_dir: profiles sharing one emulated board (and its image)
+                d = self.root / self.profile["connect"].get("emulator_dir", f"build/{self.name}")
+                emu = Emulator(d / "firmware.elf", d / "flash.img", self.deterministic)
                 emu.start()
                 self.started_emulator = True
             self.emulator = emu

@@ -278,6 +278,39 @@ check_hrtimer(hw, HRTIMER_MODE_REL_HARD, 0, ece, False)
 check_deinit([tick, ce])
 common_end()
 raises(ValueError, ktimers.init, "esp32", hz=100, TICK_TIMER=1, CE_TIMER=1)
+
+# never Timer.init inside the port's critical section (disable_irq = portENTER_CRITICAL):
+# a backend whose irq_save is machine.disable_irq is caught by the stand-in
+m = esp32_standin.install(version=(1, 25, 0))
+hw = ktimers.init("esp32", hz=100)
+hw.irq_save = m.disable_irq
+hw.irq_restore = m.enable_irq
+h = hrtimer()
+hrtimer_setup(h, lambda t: HRTIMER_NORESTART, CLOCK_MONOTONIC, HRTIMER_MODE_REL)
+raises(RuntimeError, hrtimer_start, h, 1_000_000, HRTIMER_MODE_REL)
+vhw.enable_irq(1)
+core.deinit()
+# the backend's own mask: ticks and the clock event delivered while it is held run,
+# every one of them, when the outermost irq_restore drops it
+m = esp32_standin.install(version=(1, 25, 0))
+hw = ktimers.init("esp32", hz=100)
+res = []
+h = hrtimer()
+hrtimer_setup(h, lambda t: res.append(ktime_get()) or HRTIMER_NORESTART, CLOCK_MONOTONIC, HRTIMER_MODE_REL)
+hrtimer_start(h, 5 * MS, HRTIMER_MODE_REL)
+j0 = jiffies()
+s1 = hw.irq_save()
+s2 = hw.irq_save()
+vhw.advance(35 * MS)  # 3 ticks and the clock event, all held
+assert jiffies() == j0 and not res and hw._held_ticks == 3 and hw._held_ce
+hw.irq_restore(s2)
+assert jiffies() == j0 and not res  # still inside the outer section
+hw.irq_restore(s1)
+vhw.advance(0)
+assert (jiffies() - j0) & 0xFFFFFFFF == 3, jiffies() - j0
+assert len(res) == 1, res
+check_deinit([esp32_standin.timers()[0], esp32_standin.timers()[1]])
+common_end()
 print("esp32 ok")
 
 # --- pyb (hardware timers, hard callbacks) --------------------------------------

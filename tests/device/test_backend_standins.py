@@ -318,17 +318,37 @@ p = pyb_standin.install()
 raises(ValueError, p.Timer, 3)
 raises(ValueError, p.Timer, 15)
 raises(TypeError, p.Timer(4).init, callback=None)
-raises(ValueError, ktimers.init, "pyb", hz=250, TICK_TIMER=6)
+# timers a board feature uses are refused by name
+for key, tid, what in (("TICK_TIMER", 6, "ADC/DAC"), ("TICK_TIMER", 2, "LED(3)"), ("CE_TIMER", 7, "DAC.write_timed"),
+                       ("CE_TIMER", 8, "DAC.write_timed")):
+    try:
+        ktimers.init("pyb", hz=250, **{key: tid})
+        raise AssertionError("TIM%d accepted" % tid)
+    except ValueError as e:
+        assert what in str(e) and ("TIM%d" % tid) in str(e), str(e)
+raises(ValueError, ktimers.init, "pyb", hz=250, CS_TIMER=2)
+# a timer already running (owned by the program) is refused at init
+p = pyb_standin.install()
+p.Timer(9).init(freq=100)
+try:
+    ktimers.init("pyb", hz=250)
+    raise AssertionError("running TIM9 accepted")
+except RuntimeError as e:
+    assert "TIM9 is already running" in str(e), str(e)
 p = pyb_standin.install()
 hw = ktimers.init("pyb", hz=250)
 assert hw.NAME == "pyb" and hw.HARD_IRQ is True and hw.CE_MAX_CYC == 0x10000
 T = pyb_standin.timers()
-cs, tick, ce = T[2], T[7], T[8]
-assert cs.psc == 83 and cs.arr == 0x3FFFFFFF and not cs.active()
+tick, ce = T[4], T[9]
+assert 2 not in T and 7 not in T and 8 not in T, sorted(T)
 assert tick.freq() == 250 and tick.active()
 check_cs(hw)
 check_tick(250)
 check_timer_list(250)
+# LED(3).intensity() reprograms TIM2: no longer ktimers' clocksource, time goes on
+p.LED(3).intensity(128)
+assert T[2].arr == 9999
+check_cs(hw)
 
 
 def pce(cyc):
@@ -345,8 +365,20 @@ k0 = ktime_get()
 hrtimer_start(lh, 200 * MS, HRTIMER_MODE_REL)
 wait_until(lambda: res, 300 * MS, 1 * MS)
 assert 200 * MS <= res[0] - k0 <= 201 * MS, res[0] - k0
+assert hw.check() is None and hw.bad == 0
+# the program reprograms ktimers' tick timer: the next tick IRQ notices, the report
+# goes to dmesg and raises in the main program, naming the timer
+tick.init(freq=1000)
+try:
+    vhw.advance(10 * MS)
+    raise AssertionError("reconfigured TIM4 went unnoticed")
+except RuntimeError as e:
+    assert "TIM4 was reconfigured" in str(e), str(e)
+assert "TIM4" in hw.check()
+from ktimers.printk import dmesg_lines
+
+assert any("TIM4 was reconfigured" in ln for ln in dmesg_lines()), dmesg_lines()
 check_deinit([tick, ce])
-assert not cs.running
 common_end()
 
 # the checks can fail: a hard-IRQ path that allocates is caught (heap locked)

@@ -217,7 +217,7 @@ m = rp2_standin.install(version=(1, 26, 0))
 raises(ValueError, m.Timer, 0)
 rp2_standin.Timer.all = []
 hw = ktimers.init("rp2", hz=1000)
-assert hw.NAME == "rp2" and hw.HARD_IRQ is True
+assert hw.NAME == "rp2" and hw.HARD_IRQ is True and hw.HARD_INFO == "honoured", hw.HARD_INFO
 tick, ce = rp2_standin.Timer.all[-2:]
 assert tick.mode == m.Timer.PERIODIC and tick.delta_us == 1000 and tick.hard and tick.active()
 check_cs(hw)
@@ -238,7 +238,7 @@ m = rp2_standin.install(version=(1, 25, 0))  # no hard=: falls back to scheduled
 raises(TypeError, m.Timer, -1, period=5, hard=True)
 rp2_standin.Timer.all = []
 hw = ktimers.init("rp2", hz=250)
-assert hw.HARD_IRQ is False
+assert hw.HARD_IRQ is False and hw.HARD_INFO == "not offered", hw.HARD_INFO
 tick, ce = rp2_standin.Timer.all[-2:]
 assert not tick.hard and tick.delta_us == 4000
 check_tick(250)
@@ -250,6 +250,15 @@ def rce25(cyc):
 
 check_hrtimer(hw, HRTIMER_MODE_REL_HARD, 0, rce25, False)
 check_deinit([tick, ce])
+common_end()
+
+# hard= accepted but not honoured (hypothetical firmware): judged as scheduled, not hard
+m = rp2_standin.install(version=(1, 26, 0), ignores_hard=True)
+hw = ktimers.init("rp2", hz=250)
+assert hw.HARD_IRQ is False and hw.HARD_INFO == "accepted, not honoured", hw.HARD_INFO
+tick, ce = rp2_standin.Timer.all[-2:]
+check_hrtimer(hw, HRTIMER_MODE_REL_HARD, 0, rce25, False)
+core.deinit()
 common_end()
 print("rp2 ok")
 

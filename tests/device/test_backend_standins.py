@@ -210,6 +210,16 @@ except AssertionError as e:
     caught = True
 assert caught, "sabotaged ms rounding went unnoticed"
 core.deinit()
+
+# nrf's machine.Timer is not the generic one: refused with a message naming the port
+from standins import nrf_standin
+
+nrf_standin.install()
+try:
+    ktimers.init("machine", hz=250)
+    raise AssertionError("nrf machine.Timer accepted")
+except NotImplementedError as e:
+    assert "nrf" in str(e) and "ONESHOT" in str(e), str(e)
 print("machine ok")
 
 # --- rp2 (us alarms; hard= since 1.26) ----------------------------------------

@@ -186,6 +186,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _release(b, stop_emulator=not args.keep)
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """What the board gives a timer subsystem; writes a board profile (probe.py)."""
+    from . import probe
+
+    b = _board(args)
+    try:
+        return probe.main(b, args.json, args.name)
+    except probe.ProbeError as e:
+        print(f"ktimers probe: {e}", file=sys.stderr)
+        return 2
+    finally:
+        _release(b)
+
+
 def _validate_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
@@ -227,6 +241,10 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="timing validation scenarios")
     _validate_opts(v)
     v.set_defaults(fn=cmd_validate)
+    pr = sub.add_parser("probe", help="report a board's timer APIs and write a profile")
+    pr.add_argument("--json", metavar="FILE", help="write the board profile (boards/*.json schema)")
+    pr.add_argument("--name", help="profile name (default: the file's stem)")
+    pr.set_defaults(fn=cmd_probe)
     d = sub.add_parser("demo", help="emulated board: flash, hires_timer example, validate")
     _validate_opts(d)
     d.add_argument("--keep", action="store_true", help="leave a started emulator running")

@@ -152,11 +152,12 @@ def _machine_timer(info):
     if T is None:
         return None
     mt = {"ONE_SHOT": hasattr(T, "ONE_SHOT"), "ONESHOT": hasattr(T, "ONESHOT"),
-          "init": hasattr(T, "init"), "ids": []}
+          "init": False, "ids": []}
     for i in (-1, 0, 1, 2, 3, 4):
         try:
             t = T(i)
             mt["ids"].append(i)
+            mt["init"] = mt["init"] or hasattr(t, "init")
             if hasattr(t, "deinit"):
                 t.deinit()
         except Exception:

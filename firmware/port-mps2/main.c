@@ -50,7 +50,6 @@ static void mount_flash(void) {
 int main(void) {
     uart_init();
     mps2_clock_init();
-    mps2_systick_init();
     __asm volatile ("cpsie i");
 
     mps2_idle_spin = strstr(mps2_cmdline(), "idle=spin") != NULL;
@@ -100,6 +99,7 @@ int main(void) {
     soft_reset:
         mps2_timers_deinit();
         soft_timer_deinit(); // machine.Timer objects live on the GC heap
+        mps2_systick_stop();
         mp_printf(&mp_plat_print, "MPY: soft reboot\n");
         gc_sweep_all();
         mp_deinit();
@@ -109,7 +109,9 @@ int main(void) {
 void gc_collect(void) {
     gc_collect_start();
     gc_helper_collect_regs_and_stack();
-    soft_timer_gc_mark_all(); // pending machine.Timer objects are reachable from the IRQ side
+    if (mps2_systick_on) {
+        soft_timer_gc_mark_all(); // pending machine.Timer objects are reachable from the IRQ side
+    }
     gc_collect_end();
 }
 

@@ -96,7 +96,7 @@ static inline void mps2_irq_restore(uint32_t st) {
 #define MICROPY_END_ATOMIC_SECTION(state)  mps2_irq_restore(state)
 
 // Soft-timer heap edits hold off PendSV only (BASEPRI at PendSV's priority 7): the hard
-// timer interrupts (priority 1) still run.
+// timer interrupts (priority 1) still run.  The first one also starts SysTick (systick.c).
 static inline uint32_t mps2_basepri_raise(uint32_t pri) {
     uint32_t old;
     __asm volatile ("mrs %0, basepri\n msr basepri_max, %1" : "=&r" (old) : "r" (pri) : "memory");
@@ -105,7 +105,8 @@ static inline uint32_t mps2_basepri_raise(uint32_t pri) {
 static inline void mps2_basepri_restore(uint32_t old) {
     __asm volatile ("msr basepri, %0" : : "r" (old) : "memory");
 }
-#define MICROPY_PY_PENDSV_ENTER  uint32_t atomic_state = mps2_basepri_raise(7u << 5);
+uint32_t mps2_softtimer_enter(void);
+#define MICROPY_PY_PENDSV_ENTER  uint32_t atomic_state = mps2_softtimer_enter();
 #define MICROPY_PY_PENDSV_EXIT   mps2_basepri_restore(atomic_state);
 #define __IO volatile
 

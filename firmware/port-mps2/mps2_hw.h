@@ -65,6 +65,8 @@ typedef struct {
 #define SCB_AIRCR  (*(volatile uint32_t *)0xE000ED0C)
 #define SCB_ICSR   (*(volatile uint32_t *)0xE000ED04)
 #define SCB_ICSR_PENDSVSET (1u << 28)
+#define SCB_ICSR_PENDSVCLR (1u << 27)
+#define SCB_ICSR_PENDSTCLR (1u << 25)
 #define SCB_SHPR3  (*(volatile uint32_t *)0xE000ED20)
 #define SYST_CSR   (*(volatile uint32_t *)0xE000E010)
 #define SYST_RVR   (*(volatile uint32_t *)0xE000E014)
@@ -92,7 +94,8 @@ void mps2_timers_deinit(void);          // stop APB timers (soft reset)
 
 // systick.c: 1 kHz SysTick counting ms for the soft timers (machine.Timer), PendSV dispatch
 extern volatile uint32_t mps2_systick_ms;
-void mps2_systick_init(void);
+extern uint8_t mps2_systick_on;      // SysTick runs from the first machine.Timer use to soft reset
+void mps2_systick_stop(void);
 
 // uart.c
 void uart_init(void);

@@ -11,6 +11,7 @@
 import gc
 import sys
 import time
+
 import micropython
 
 try:
@@ -25,8 +26,21 @@ def _mpy_arch():
     m = getattr(sys.implementation, "_mpy", None)
     if m is None:
         return None
-    names = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
-             "xtensa", "xtensawin", "rv32imc", "rv64imc")
+    names = (
+        None,
+        "x86",
+        "x64",
+        "armv6",
+        "armv6m",
+        "armv7m",
+        "armv7em",
+        "armv7emsp",
+        "armv7emdp",
+        "xtensa",
+        "xtensawin",
+        "rv32imc",
+        "rv64imc",
+    )
     a = (m >> 10) & 0x0F
     return names[a] if a < len(names) else "arch%d" % a
 
@@ -114,8 +128,13 @@ def _stats(late):
     n = len(late)
     if not n:
         return None
-    return {"n": n, "min": late[0], "p50": late[n // 2], "p99": late[min(n - 1, (n * 99) // 100)],
-            "max": late[-1]}
+    return {
+        "n": n,
+        "min": late[0],
+        "p50": late[n // 2],
+        "p99": late[min(n - 1, (n * 99) // 100)],
+        "max": late[-1],
+    }
 
 
 def _periodic(start, stop, now, per_us):
@@ -151,8 +170,12 @@ def _machine_timer(info):
     T = getattr(machine, "Timer", None)
     if T is None:
         return None
-    mt = {"ONE_SHOT": hasattr(T, "ONE_SHOT"), "ONESHOT": hasattr(T, "ONESHOT"),
-          "init": False, "ids": []}
+    mt = {
+        "ONE_SHOT": hasattr(T, "ONE_SHOT"),
+        "ONESHOT": hasattr(T, "ONESHOT"),
+        "init": False,
+        "ids": [],
+    }
     for i in (-1, 0, 1, 2, 3, 4):
         try:
             t = T(i)
@@ -189,7 +212,9 @@ def _pyb_timer():
         return None
     out = {"hard": "honoured"}  # pyb.Timer callbacks are hard IRQs on every stm32 board
     t = pyb.Timer(4)
-    out["lateness_us"] = _periodic(lambda cb: t.init(freq=1000, callback=cb), t.deinit, time.ticks_us, 1000)
+    out["lateness_us"] = _periodic(
+        lambda cb: t.init(freq=1000, callback=cb), t.deinit, time.ticks_us, 1000
+    )
     out["lateness_context"] = "hard"
     return out
 
@@ -206,8 +231,9 @@ def _mps2_timer():
     def now():
         return mps2.counter() // (mps2.FREQ // 1000000)
 
-    res["lateness_us"] = _periodic(lambda cb: t.init(mode=1, period=per, callback=cb, hard=True), t.deinit,
-                                   now, 1000)
+    res["lateness_us"] = _periodic(
+        lambda cb: t.init(mode=1, period=per, callback=cb, hard=True), t.deinit, now, 1000
+    )
     res["lateness_context"] = "hard"
     return res
 
@@ -239,12 +265,19 @@ def _thread_schedule():
         st[0] = False
         time.sleep_ms(5)
 
-    return {"lateness_us": _periodic(start, stop, time.ticks_us, 1000), "lateness_context": "scheduled"}
+    return {
+        "lateness_us": _periodic(start, stop, time.ticks_us, 1000),
+        "lateness_context": "scheduled",
+    }
 
 
 def ktprobe():
-    info = {"platform": sys.platform, "version": list(sys.implementation.version[:3]),
-            "machine": getattr(sys.implementation, "_machine", ""), "mpy_arch": _mpy_arch()}
+    info = {
+        "platform": sys.platform,
+        "version": list(sys.implementation.version[:3]),
+        "machine": getattr(sys.implementation, "_machine", ""),
+        "mpy_arch": _mpy_arch(),
+    }
     gc.collect()
     info["mem_free"] = gc.mem_free()
     info["mem_alloc"] = gc.mem_alloc()

@@ -1,2 +1,3 @@
-# Freeze the ktimers package (with backends/) into the MPS2-AN385 firmware: make firmware FREEZE=1
+# FREEZE=1: everything of manifest.py, plus the ktimers package (with backends/).
+include("manifest.py")
 package("ktimers", base_path="../lib")

@@ -93,7 +93,7 @@ static void delay_until(uint64_t end) {
         }
         left = end - now;
         mps2_wake_after(left > 0x7FFFFFFFu ? 0x7FFFFFFFu : (uint32_t)left);
-        mps2_wait_for_event(0);
+        mps2_wfi();
     }
 }
 

@@ -4,7 +4,7 @@
 static void mp_machine_idle(void) {
     // one WFI: returns on the next interrupt (tick, clock event, UART, wake timer)
     mp_event_handle_nowait();
-    mps2_wait_for_event(0);
+    mps2_wfi();
 }
 
 NORETURN static void mp_machine_reset(void) {
@@ -35,7 +35,7 @@ static void mp_machine_set_freq(size_t n_args, const mp_obj_t *args) {
 
 static void mp_machine_lightsleep(size_t n_args, const mp_obj_t *args) {
     if (n_args == 0) {
-        mps2_wait_for_event(0);
+        mps2_wfi();
     } else {
         mp_hal_delay_ms(mp_obj_get_int(args[0]));
     }

@@ -11,6 +11,7 @@
 #include "extmod/vfs_lfs.h"
 #include "shared/runtime/gchelper.h"
 #include "shared/runtime/pyexec.h"
+#include "shared/runtime/softtimer.h"
 #include "mps2_hw.h"
 
 extern uint32_t _estack, _ebss, _gc_heap_start, _gc_heap_end;
@@ -97,6 +98,8 @@ int main(void) {
 
     soft_reset:
         mps2_timers_deinit();
+        soft_timer_deinit(); // machine.Timer objects live on the GC heap
+        mps2_systick_stop();
         mp_printf(&mp_plat_print, "MPY: soft reboot\n");
         gc_sweep_all();
         mp_deinit();
@@ -106,6 +109,9 @@ int main(void) {
 void gc_collect(void) {
     gc_collect_start();
     gc_helper_collect_regs_and_stack();
+    if (mps2_systick_on) {
+        soft_timer_gc_mark_all(); // pending machine.Timer objects are reachable from the IRQ side
+    }
     gc_collect_end();
 }
 

@@ -39,7 +39,7 @@
 #define MICROPY_PY_TIME_GMTIME_LOCALTIME_MKTIME (0)
 #define MICROPY_PY_TIME_INCLUDEFILE         "modtime_port.c"
 #define MICROPY_PY_SELECT                   (1)
-#define MICROPY_PY_ASYNCIO                  (0)
+#define MICROPY_PY_ASYNCIO                  (1)
 #define MICROPY_PY_OS                       (1)
 #define MICROPY_PY_OS_UNAME                 (1)
 #define MICROPY_PY_OS_SEP                   (1)
@@ -55,6 +55,12 @@
 #define MICROPY_PY_MACHINE_MEMX             (1)
 #define MICROPY_PY_MACHINE_PIN_BASE         (0)
 #define MICROPY_PY_MACHINE_SIGNAL           (0)
+// machine.Timer: MicroPython's own soft timers (extmod/machine_timer.c on
+// shared/runtime/softtimer.c), counted by a 1 kHz SysTick and dispatched from PendSV (systick.c)
+#define MICROPY_PY_MACHINE_TIMER            (1)
+#define MICROPY_SOFT_TIMER_TICKS_MS         mps2_systick_ms
+#define MICROPY_PY_MACHINE_EXTRA_GLOBALS \
+    { MP_ROM_QSTR(MP_QSTR_Timer), MP_ROM_PTR(&machine_timer_type) },
 
 // filesystem: littlefs2 on a semihosted host file
 #define MICROPY_VFS                         (1)
@@ -89,7 +95,23 @@ static inline void mps2_irq_restore(uint32_t st) {
 #define MICROPY_BEGIN_ATOMIC_SECTION()     mps2_irq_save()
 #define MICROPY_END_ATOMIC_SECTION(state)  mps2_irq_restore(state)
 
+// Soft-timer heap edits hold off PendSV only (BASEPRI at PendSV's priority 7): the hard
+// timer interrupts (priority 1) still run.  The first one also starts SysTick (systick.c).
+static inline uint32_t mps2_basepri_raise(uint32_t pri) {
+    uint32_t old;
+    __asm volatile ("mrs %0, basepri\n msr basepri_max, %1" : "=&r" (old) : "r" (pri) : "memory");
+    return old;
+}
+static inline void mps2_basepri_restore(uint32_t old) {
+    __asm volatile ("msr basepri, %0" : : "r" (old) : "memory");
+}
+uint32_t mps2_softtimer_enter(void);
+#define MICROPY_PY_PENDSV_ENTER  uint32_t atomic_state = mps2_softtimer_enter();
+#define MICROPY_PY_PENDSV_EXIT   mps2_basepri_restore(atomic_state);
+#define __IO volatile
+
 // Waiting for events: sleep in WFI until any interrupt (UART RX, timers, wake timer).
+// mp_event_wait_ms(t) -> at most t ms (dual timer 2 wakes the core); -1 -> no limit.
 void mps2_wait_for_event(uint32_t timeout_ms);
 #define MICROPY_INTERNAL_WFE(TIMEOUT_MS) mps2_wait_for_event(TIMEOUT_MS)
 

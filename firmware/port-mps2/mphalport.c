@@ -10,8 +10,7 @@
 volatile uint32_t mps2_irq_seq;
 uint8_t mps2_idle_spin;
 
-void mps2_wait_for_event(uint32_t timeout_ms) {
-    (void)timeout_ms;
+void mps2_wfi(void) {
     if (mps2_idle_spin) {
         // Under -icount sleep=off a WFI lets QEMU warp the clock past coalesced timer
         // interrupts; spinning keeps virtual time tied to executed instructions.
@@ -30,6 +29,18 @@ void mps2_wait_for_event(uint32_t timeout_ms) {
         __asm volatile ("wfi");
     }
     mps2_irq_restore(st);
+}
+
+// MICROPY_INTERNAL_WFE: mp_event_wait_ms(t) (select.poll, asyncio) and
+// mp_event_wait_indefinite (t = -1). A finite timeout arms dual timer 2 as a one-shot
+// wake-up, so the wait ends after at most t ms even when no other interrupt arrives
+// (callers loop on their own deadline, so an earlier return is fine).
+void mps2_wait_for_event(uint32_t timeout_ms) {
+    if (timeout_ms != (uint32_t)-1) {
+        uint32_t max_ms = 0x7FFFFFFFu / (MPS2_SYSCLK_HZ / 1000);
+        mps2_wake_after((timeout_ms > max_ms ? max_ms : timeout_ms) * (MPS2_SYSCLK_HZ / 1000));
+    }
+    mps2_wfi();
 }
 
 uintptr_t mp_hal_stdio_poll(uintptr_t poll_flags) {

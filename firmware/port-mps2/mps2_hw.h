@@ -63,6 +63,17 @@ typedef struct {
 #define NVIC_IPR   ((volatile uint8_t *)0xE000E400)
 #define SCB_VTOR   (*(volatile uint32_t *)0xE000ED08)
 #define SCB_AIRCR  (*(volatile uint32_t *)0xE000ED0C)
+#define SCB_ICSR   (*(volatile uint32_t *)0xE000ED04)
+#define SCB_ICSR_PENDSVSET (1u << 28)
+#define SCB_ICSR_PENDSVCLR (1u << 27)
+#define SCB_ICSR_PENDSTCLR (1u << 25)
+#define SCB_SHPR3  (*(volatile uint32_t *)0xE000ED20)
+#define SYST_CSR   (*(volatile uint32_t *)0xE000E010)
+#define SYST_RVR   (*(volatile uint32_t *)0xE000E014)
+#define SYST_CVR   (*(volatile uint32_t *)0xE000E018)
+#define SYST_CSR_ENABLE    (1u << 0)
+#define SYST_CSR_TICKINT   (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2)
 
 static inline void nvic_enable(int irq, int prio) {
     NVIC_IPR[irq] = (uint8_t)(prio << 5);
@@ -77,7 +88,14 @@ static inline uint32_t mps2_counter30(void) {
     return (~DUALTIMER1->VALUE) & 0x3FFFFFFFu;
 }
 void mps2_wake_after(uint32_t cycles);  // arm dual timer 2 one-shot (wakes WFI)
+void mps2_wfi(void);                    // wait for the next interrupt unless work is pending
+void mps2_wait_for_event(uint32_t timeout_ms); // same, at most timeout_ms (-1: no limit)
 void mps2_timers_deinit(void);          // stop APB timers (soft reset)
+
+// systick.c: 1 kHz SysTick counting ms for the soft timers (machine.Timer), PendSV dispatch
+extern volatile uint32_t mps2_systick_ms;
+extern uint8_t mps2_systick_on;      // SysTick runs from the first machine.Timer use to soft reset
+void mps2_systick_stop(void);
 
 // uart.c
 void uart_init(void);

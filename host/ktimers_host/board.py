@@ -101,7 +101,8 @@ class Board:
         if self.kind == "emulator":
             from .emulator import Emulator
 
-            build = self.root / "build" / self.name
+            # connect.emulator_dir: profiles sharing one emulated board (and its image)
+            build = self.root / self.profile["connect"].get("emulator_dir", f"build/{self.name}")
             wd = self.workdir or build
             emu = Emulator.find_running(wd)
             # --deterministic is never ignored: a real-time emulator is refused (or, with

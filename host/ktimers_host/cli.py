@@ -424,6 +424,20 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """What the board gives a timer subsystem; writes a board profile (probe.py)."""
+    from . import probe
+
+    b = _board(args)
+    try:
+        return probe.main(b, args.json, args.name)
+    except probe.ProbeError as e:
+        print(f"ktimers probe: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        _release(b)
+
+
 def _validate_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
@@ -500,6 +514,9 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--exec", metavar="CODE", help="run CODE instead of a script")
     v = add("validate", cmd_validate, "timing validation scenarios")
     _validate_opts(v)
+    pr = add("probe", cmd_probe, "report a board's timer APIs and write a profile")
+    pr.add_argument("--json", metavar="FILE", help="write the board profile (boards/*.json schema)")
+    pr.add_argument("--name", help="profile name (default: the file's stem)")
     d = add("demo", cmd_demo, "flash, run the hires_timer example, validate")
     _validate_opts(d)
     d.add_argument("--keep", action="store_true", help="leave a started emulator running")

@@ -210,6 +210,16 @@ except AssertionError as e:
     caught = True
 assert caught, "sabotaged ms rounding went unnoticed"
 core.deinit()
+
+# nrf's machine.Timer is not the generic one: refused with a message naming the port
+from standins import nrf_standin
+
+nrf_standin.install()
+try:
+    ktimers.init("machine", hz=250)
+    raise AssertionError("nrf machine.Timer accepted")
+except NotImplementedError as e:
+    assert "nrf" in str(e) and "ONESHOT" in str(e), str(e)
 print("machine ok")
 
 # --- rp2 (us alarms; hard= since 1.26) ----------------------------------------
@@ -217,7 +227,7 @@ m = rp2_standin.install(version=(1, 26, 0))
 raises(ValueError, m.Timer, 0)
 rp2_standin.Timer.all = []
 hw = ktimers.init("rp2", hz=1000)
-assert hw.NAME == "rp2" and hw.HARD_IRQ is True
+assert hw.NAME == "rp2" and hw.HARD_IRQ is True and hw.HARD_INFO == "honoured", hw.HARD_INFO
 tick, ce = rp2_standin.Timer.all[-2:]
 assert tick.mode == m.Timer.PERIODIC and tick.delta_us == 1000 and tick.hard and tick.active()
 check_cs(hw)
@@ -238,7 +248,7 @@ m = rp2_standin.install(version=(1, 25, 0))  # no hard=: falls back to scheduled
 raises(TypeError, m.Timer, -1, period=5, hard=True)
 rp2_standin.Timer.all = []
 hw = ktimers.init("rp2", hz=250)
-assert hw.HARD_IRQ is False
+assert hw.HARD_IRQ is False and hw.HARD_INFO == "not offered", hw.HARD_INFO
 tick, ce = rp2_standin.Timer.all[-2:]
 assert not tick.hard and tick.delta_us == 4000
 check_tick(250)
@@ -250,6 +260,15 @@ def rce25(cyc):
 
 check_hrtimer(hw, HRTIMER_MODE_REL_HARD, 0, rce25, False)
 check_deinit([tick, ce])
+common_end()
+
+# hard= accepted but not honoured (hypothetical firmware): judged as scheduled, not hard
+m = rp2_standin.install(version=(1, 26, 0), ignores_hard=True)
+hw = ktimers.init("rp2", hz=250)
+assert hw.HARD_IRQ is False and hw.HARD_INFO == "accepted, not honoured", hw.HARD_INFO
+tick, ce = rp2_standin.Timer.all[-2:]
+check_hrtimer(hw, HRTIMER_MODE_REL_HARD, 0, rce25, False)
+core.deinit()
 common_end()
 print("rp2 ok")
 
@@ -278,6 +297,39 @@ check_hrtimer(hw, HRTIMER_MODE_REL_HARD, 0, ece, False)
 check_deinit([tick, ce])
 common_end()
 raises(ValueError, ktimers.init, "esp32", hz=100, TICK_TIMER=1, CE_TIMER=1)
+
+# never Timer.init inside the port's critical section (disable_irq = portENTER_CRITICAL):
+# a backend whose irq_save is machine.disable_irq is caught by the stand-in
+m = esp32_standin.install(version=(1, 25, 0))
+hw = ktimers.init("esp32", hz=100)
+hw.irq_save = m.disable_irq
+hw.irq_restore = m.enable_irq
+h = hrtimer()
+hrtimer_setup(h, lambda t: HRTIMER_NORESTART, CLOCK_MONOTONIC, HRTIMER_MODE_REL)
+raises(RuntimeError, hrtimer_start, h, 1_000_000, HRTIMER_MODE_REL)
+vhw.enable_irq(1)
+core.deinit()
+# the backend's own mask: ticks and the clock event delivered while it is held run,
+# every one of them, when the outermost irq_restore drops it
+m = esp32_standin.install(version=(1, 25, 0))
+hw = ktimers.init("esp32", hz=100)
+res = []
+h = hrtimer()
+hrtimer_setup(h, lambda t: res.append(ktime_get()) or HRTIMER_NORESTART, CLOCK_MONOTONIC, HRTIMER_MODE_REL)
+hrtimer_start(h, 5 * MS, HRTIMER_MODE_REL)
+j0 = jiffies()
+s1 = hw.irq_save()
+s2 = hw.irq_save()
+vhw.advance(35 * MS)  # 3 ticks and the clock event, all held
+assert jiffies() == j0 and not res and hw._held_ticks == 3 and hw._held_ce
+hw.irq_restore(s2)
+assert jiffies() == j0 and not res  # still inside the outer section
+hw.irq_restore(s1)
+vhw.advance(0)
+assert (jiffies() - j0) & 0xFFFFFFFF == 3, jiffies() - j0
+assert len(res) == 1, res
+check_deinit([esp32_standin.timers()[0], esp32_standin.timers()[1]])
+common_end()
 print("esp32 ok")
 
 # --- pyb (hardware timers, hard callbacks) --------------------------------------
@@ -285,17 +337,37 @@ p = pyb_standin.install()
 raises(ValueError, p.Timer, 3)
 raises(ValueError, p.Timer, 15)
 raises(TypeError, p.Timer(4).init, callback=None)
-raises(ValueError, ktimers.init, "pyb", hz=250, TICK_TIMER=6)
+# timers a board feature uses are refused by name
+for key, tid, what in (("TICK_TIMER", 6, "ADC/DAC"), ("TICK_TIMER", 2, "LED(3)"), ("CE_TIMER", 7, "DAC.write_timed"),
+                       ("CE_TIMER", 8, "DAC.write_timed")):
+    try:
+        ktimers.init("pyb", hz=250, **{key: tid})
+        raise AssertionError("TIM%d accepted" % tid)
+    except ValueError as e:
+        assert what in str(e) and ("TIM%d" % tid) in str(e), str(e)
+raises(ValueError, ktimers.init, "pyb", hz=250, CS_TIMER=2)
+# a timer already running (owned by the program) is refused at init
+p = pyb_standin.install()
+p.Timer(9).init(freq=100)
+try:
+    ktimers.init("pyb", hz=250)
+    raise AssertionError("running TIM9 accepted")
+except RuntimeError as e:
+    assert "TIM9 is already running" in str(e), str(e)
 p = pyb_standin.install()
 hw = ktimers.init("pyb", hz=250)
 assert hw.NAME == "pyb" and hw.HARD_IRQ is True and hw.CE_MAX_CYC == 0x10000
 T = pyb_standin.timers()
-cs, tick, ce = T[2], T[7], T[8]
-assert cs.psc == 83 and cs.arr == 0x3FFFFFFF and not cs.active()
+tick, ce = T[4], T[9]
+assert 2 not in T and 7 not in T and 8 not in T, sorted(T)
 assert tick.freq() == 250 and tick.active()
 check_cs(hw)
 check_tick(250)
 check_timer_list(250)
+# LED(3).intensity() reprograms TIM2: no longer ktimers' clocksource, time goes on
+p.LED(3).intensity(128)
+assert T[2].arr == 9999
+check_cs(hw)
 
 
 def pce(cyc):
@@ -312,8 +384,20 @@ k0 = ktime_get()
 hrtimer_start(lh, 200 * MS, HRTIMER_MODE_REL)
 wait_until(lambda: res, 300 * MS, 1 * MS)
 assert 200 * MS <= res[0] - k0 <= 201 * MS, res[0] - k0
+assert hw.check() is None and hw.bad == 0
+# the program reprograms ktimers' tick timer: the next tick IRQ notices, the report
+# goes to dmesg and raises in the main program, naming the timer
+tick.init(freq=1000)
+try:
+    vhw.advance(10 * MS)
+    raise AssertionError("reconfigured TIM4 went unnoticed")
+except RuntimeError as e:
+    assert "TIM4 was reconfigured" in str(e), str(e)
+assert "TIM4" in hw.check()
+from ktimers.printk import dmesg_lines
+
+assert any("TIM4 was reconfigured" in ln for ln in dmesg_lines()), dmesg_lines()
 check_deinit([tick, ce])
-assert not cs.running
 common_end()
 
 # the checks can fail: a hard-IRQ path that allocates is caught (heap locked)

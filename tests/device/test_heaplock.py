@@ -27,7 +27,7 @@ ticks0 = want = cyc = start = p0 = n0 = p1 = n1 = n = periods = ticks = i = 0
 hard = None
 board = core.hw
 if not board.HARD_IRQ:
-    board = ktimers.init("sim", hz=250, CS_BITS=30)
+    board = ktimers.init("sim", hz=250, CS_BITS=30, HARD_IRQ=True)  # not the board file's
 trace.enable(256)
 t = hrtimer()
 hrtimer_setup(t, cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)

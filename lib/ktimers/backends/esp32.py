@@ -19,7 +19,16 @@ board file says, and HRTIMER_MODE_HARD timers run in softirq.  Timer.init
 re-allocates the interrupt (esp_intr_alloc) each time: fine in scheduled
 context, which is the only context it is called from here.
 
-CE_MIN_CYC = 50 us, CE_MAX_CYC = 2**28 us.  irq_save = machine.disable_irq().
+Critical sections never enter the port: on esp32 machine.disable_irq() is
+portENTER_CRITICAL, and Timer.init inside it would free and allocate an
+interrupt (esp_intr_free/esp_intr_alloc) and malloc -- forbidden in a
+critical section.  Since every handler here is a scheduled callback, not an
+IRQ, irq_save/irq_restore are a mask kept by this backend (O(1), no port
+call): a tick or clock event delivered while the mask is held is recorded and
+replayed by the irq_restore that drops it, exactly as a held-off interrupt
+would be taken when interrupts come back on (every held tick counts).
+
+CE_MIN_CYC = 50 us, CE_MAX_CYC = 2**28 us.
 """
 
 from micropython import const
@@ -38,11 +47,47 @@ class ClockHw(TimerPairHw):
         if tid == cid:
             raise ValueError("esp32: TICK_TIMER and CE_TIMER must differ")
         super().__init__(tid, cid)
+        self._mask = 0  # irq_save depth; never machine.disable_irq (portENTER_CRITICAL)
+        self._held_ticks = 0  # ticks delivered while masked (each one is a jiffy)
+        self._held_ce = False  # clock event delivered while masked
+        self._tick_h = None
+        self._tick_cb = self._tick_fire  # bound once
 
     def tick_start(self, hz, handler):
         if _US % hz:
             raise ValueError("esp32: HZ must divide 1000000, got %d" % hz)
-        self._tick.init(mode=self._PER, period=_US // hz, tick_hz=_US, callback=handler)
+        self._tick_h = handler
+        self._tick.init(mode=self._PER, period=_US // hz, tick_hz=_US, callback=self._tick_cb)
+
+    def _tick_fire(self, t):
+        # scheduled context
+        if self._mask:
+            self._held_ticks += 1
+        else:
+            self._tick_h(t)
+
+    def _ce_fire(self, t):
+        if self._mask:
+            self._held_ce = True
+        elif self._armed:
+            self._armed = False
+            self._ce_h(t)
+
+    def irq_save(self):
+        s = self._mask
+        self._mask = s + 1
+        return s
+
+    def irq_restore(self, state):
+        self._mask = state
+        if state:
+            return
+        while self._held_ticks:
+            self._held_ticks -= 1
+            self._tick_h(None)
+        if self._held_ce:
+            self._held_ce = False
+            self._ce_fire(None)
 
     def ce_set_next(self, cyc, handler):
         self._ce_h = handler

@@ -25,6 +25,11 @@ d = ceil(cyc / 1000) + 1 ms, i.e. hrtimers get ms granularity here and land
 irq_save/irq_restore = machine.disable_irq()/enable_irq(state).
 idle = machine.idle() (else time.sleep_ms(1)).
 
+Not every port's machine.Timer is the generic one.  nrf (1.25) has its own:
+hardware ids 0..4, ONESHOT (not ONE_SHOT), no init(), period in us, callbacks
+called straight from the TIMER IRQ without the heap locked.  This backend
+refuses it (NotImplementedError naming the port) rather than drive it wrongly.
+
 Everything the backend calls is looked up from `machine` and `time` in
 __init__, so a test can substitute both modules (tests/device/standins/).
 """
@@ -38,7 +43,14 @@ class ClockHw(TimerPairHw):
 
     def __init__(self, **cfg):
         import time
+        import machine
 
+        T = machine.Timer
+        if not hasattr(T, "ONE_SHOT") and hasattr(T, "ONESHOT"):
+            raise NotImplementedError(
+                "machine: this is the nrf port's machine.Timer (ids 0..4, ONESHOT, no init(), period in us, "
+                "callbacks straight from the IRQ): the generic machine backend cannot drive it"
+            )
         self._sleep_ms = time.sleep_ms
         super().__init__(cfg.get("TICK_TIMER", -1), cfg.get("CE_TIMER", -1))
 

@@ -1,43 +1,53 @@
 """ktimers.backends.pyb -- stm32 boards (pyboard) with pyb.Timer hardware timers.
 
-Peripheral mapping (defaults; board keys CS_TIMER, TICK_TIMER, CE_TIMER):
-    clocksource  TIM2 (32-bit), prescaler = source_freq // 1 MHz - 1,
-                 period 0x3FFFFFFF: free-running 1 MHz up-counter that wraps at
-                 2**30, read with counter() (always a small int).  Must be a
-                 32-bit timer (TIM2 or TIM5).
-    tick         TIM7 (basic, 16-bit), Timer.init(freq=HZ, callback=handler):
-                 the port picks prescaler/period for an exact HZ when the
-                 source clock allows (84 MHz / 250 is exact).
-    clock event  TIM8 (16-bit) at 1 MHz (prescaler from its own source_freq,
-                 168 MHz on APB2), period = cyc - 1.  pyb.Timer has no one-shot
-                 mode: ce_set_next re-inits the same Timer (HAL base init
-                 issues an update event: counter and prescaler restart, so the
-                 event is exactly cyc us later) and the callback first calls
-                 tim.callback(None), which disables the update interrupt
-                 while the counter keeps running.  A 16-bit CE caps
-                 CE_MAX_CYC at 65536 us; the hrtimer core re-programs longer
-                 waits in steps.  A 32-bit CE timer gets 2**28.
-TIM3 (LED), TIM5 (servo) and TIM6 (ADC/DAC timed I/O) are used by the firmware;
-this backend refuses them.  All three must be different timers.
+Peripheral mapping (defaults; board keys TICK_TIMER, CE_TIMER):
+    clocksource  time.ticks_us(): the port's µs count (SysTick + uwTick), 1 MHz,
+                 wraps at 2**30 (a small int; safe in a hard IRQ).  No timer
+                 peripheral: the only 32-bit timers, TIM2 and TIM5, are taken
+                 (see below).
+    tick         TIM4 (16-bit, APB1 84 MHz), Timer.init(freq=HZ, callback=...):
+                 the port picks prescaler/period for an exact HZ (84 MHz / 250).
+    clock event  TIM9 (16-bit, APB2 168 MHz) at 1 MHz (prescaler from its own
+                 source_freq), period = cyc - 1.  pyb.Timer has no one-shot
+                 mode: ce_set_next re-inits the same Timer (HAL base init issues
+                 an update event: counter and prescaler restart, so the event is
+                 exactly cyc us later) and the callback first calls
+                 tim.callback(None), which disables the update interrupt while
+                 the counter keeps running.  16 bits cap CE_MAX_CYC at 65536 us;
+                 the hrtimer core re-programs longer waits in steps.
 
-Contexts: pyb.Timer callbacks are hard IRQs (the port locks the heap and the
-scheduler around them; an exception disables that callback), so HARD_IRQ is
-True: tick and clock-event handlers run in the timer's IRQ.  Board key
-HARD_IRQ = False instead relays them with micropython.schedule (a full queue
-then loses that event).  Hard-IRQ paths allocate nothing: counter() of a
-value < 2**30 is a small int; Timer.init with keyword args parses them on the
-C stack; the callbacks are bound methods made once in __init__.
+Timers the board already uses, refused by name (MicroPython 1.25 sources):
+    TIM2  LED(3).intensity() PWM on PYBV10/11 (reprograms it to period 10,000)
+    TIM3  LED(4) intensity / internal     TIM5  servo     TIM6  ADC/DAC timed I/O
+    TIM7, TIM8  DAC.write_timed
+Detection: at init a timer whose counter is already moving is refused (the
+program or a board feature owns it); after init the prescaler and period are
+read back.  While running, each tick IRQ compares the tick timer's period and
+the clock event's prescaler with what was programmed (two register reads,
+allocation-free); on a mismatch it schedules a report that logs to dmesg and
+raises RuntimeError naming the timer in the main program.
 
-CE_MIN_CYC = 5 us.  irq_save = machine.disable_irq().  idle = machine.idle()
-(WFI).  Source clock frequencies must be whole MHz (they are on all stm32
-boards MicroPython ships).
+Contexts: pyb.Timer callbacks are hard IRQs (heap and scheduler locked; an
+exception disables that callback), so HARD_IRQ is True.  Board key HARD_IRQ =
+False relays them with micropython.schedule (a full queue loses that event).
+Hard-IRQ paths allocate nothing: Timer.init with keyword args parses them on
+the C stack; the callbacks are bound methods made once in __init__.
+
+CE_MIN_CYC = 5 us.  irq_save = machine.disable_irq().  idle = machine.idle().
+Source clock frequencies must be whole MHz (they are on all stm32 boards).
 """
 
 from micropython import const
 from ._timerpair import TimerPairHw
 
-_MASK = const(0x3FFFFFFF)
-_RESERVED = (3, 5, 6)
+_TAKEN = {
+    2: "LED(3).intensity() PWM on PYBV10/11",
+    3: "LED(4) intensity and the firmware",
+    5: "the servo driver",
+    6: "ADC/DAC timed I/O",
+    7: "DAC.write_timed",
+    8: "DAC.write_timed",
+}
 
 
 class ClockHw(TimerPairHw):
@@ -48,31 +58,46 @@ class ClockHw(TimerPairHw):
 
     def __init__(self, **cfg):
         import pyb
+        import time
         import micropython
 
-        sid = cfg.get("CS_TIMER", 2)
-        tid = cfg.get("TICK_TIMER", 7)
-        cid = cfg.get("CE_TIMER", 8)
-        if sid == tid or sid == cid or tid == cid:
-            raise ValueError("pyb: CS_TIMER, TICK_TIMER, CE_TIMER must differ")
-        for i in (sid, tid, cid):
-            if i in _RESERVED:
-                raise ValueError("pyb: TIM%d is used by the firmware (3 LED, 5 servo, 6 ADC/DAC)" % i)
-        if sid not in (2, 5):
-            raise ValueError("pyb: CS_TIMER must be a 32-bit timer (2), got %d" % sid)
+        if cfg.get("CS_TIMER") is not None:
+            raise ValueError("pyb: CS_TIMER is gone: the clocksource is time.ticks_us (TIM2 and TIM5 are taken)")
+        tid = cfg.get("TICK_TIMER", 4)
+        cid = cfg.get("CE_TIMER", 9)
+        if tid == cid:
+            raise ValueError("pyb: TICK_TIMER and CE_TIMER must differ")
+        for key, i in (("TICK_TIMER", tid), ("CE_TIMER", cid)):
+            if i in _TAKEN:
+                raise ValueError("pyb: %s=%d: TIM%d is used by %s" % (key, i, i, _TAKEN[i]))
         self._sched = micropython.schedule
+        self._us = time.ticks_us
+        self._sleep_us = time.sleep_us
         T = pyb.Timer
-        self._cs = T(sid)
-        self._cs.init(prescaler=self._psc(self._cs), period=_MASK)
-        self._us = self._cs.counter  # bound once; cs_read masks it
-        self._pair(T(tid), T(cid))
-        self._ce_psc = self._psc(self._ce)
-        if cid in (2, 5):
-            self.CE_MAX_CYC = 1 << 28
+        tick, ce = T(tid), T(cid)
+        for i, tim in ((tid, tick), (cid, ce)):
+            if self._moving(tim):
+                raise RuntimeError("pyb: TIM%d is already running: the program or a board feature uses it" % i)
+        self._pair(tick, ce)
+        self._ids = (tid, cid)
+        self._ce_psc = self._psc(ce)
         self._tick_h = None
+        self._tick_arr = -1
+        self.bad = 0  # id of a timer found reconfigured under us, else 0
         self.HARD_IRQ = bool(cfg.get("HARD_IRQ", True))
+        self._tick_cb = self._tick_hw
         self._tick_relay = self._tick_soft
         self._ce_relay = self._ce_soft
+        self._report_cb = self._report
+
+    def _moving(self, tim):
+        # a 16-bit timer counts at >= source/65536 (1.3 kHz): 1 ms shows any running one
+        c = tim.counter()
+        for _ in range(20):
+            self._sleep_us(50)
+            if tim.counter() != c:
+                return True
+        return False
 
     @staticmethod
     def _psc(tim):
@@ -83,13 +108,48 @@ class ClockHw(TimerPairHw):
 
     def tick_start(self, hz, handler):
         self._tick_h = handler
-        self._tick.init(freq=hz, callback=handler if self.HARD_IRQ else self._tick_relay)
+        self._tick.init(freq=hz, callback=self._tick_cb)
+        self._tick_arr = self._tick.period()
+        if not self._moving(self._tick):
+            raise RuntimeError("pyb: TIM%d does not count after init (read back period %d)" % (self._ids[0], self._tick_arr))
+
+    def _tick_hw(self, t):
+        # hard IRQ: is our hardware still ours?  Two register reads, no allocation.
+        if not self.bad:
+            if t.period() != self._tick_arr:
+                self._hijacked(self._ids[0])
+            elif self._armed and self._ce.prescaler() != self._ce_psc:
+                self._hijacked(self._ids[1])
+        if self.HARD_IRQ:
+            self._tick_h(t)
+        else:
+            try:
+                self._sched(self._tick_relay, t)
+            except RuntimeError:
+                pass
+
+    def _hijacked(self, i):
+        self.bad = i
+        try:
+            self._sched(self._report_cb, i)
+        except RuntimeError:
+            pass  # check() still says so
+
+    def check(self):
+        """None, or what was found reconfigured under us.  Task context."""
+        if self.bad:
+            return "pyb: TIM%d was reconfigured under ktimers (another user of the timer: see the pyb backend's table)" % self.bad
+        return None
+
+    def _report(self, i):
+        msg = self.check()
+        from ..printk import printk
+
+        printk("\x013%s\n", msg)
+        raise RuntimeError(msg)
 
     def _tick_soft(self, t):
-        try:
-            self._sched(self._tick_h, t)
-        except RuntimeError:
-            pass
+        self._tick_h(t)
 
     def ce_set_next(self, cyc, handler):
         # any context (hard IRQ included); allocates nothing
@@ -116,7 +176,3 @@ class ClockHw(TimerPairHw):
     def ce_stop(self):
         self._armed = False
         self._ce.callback(None)
-
-    def deinit(self):
-        super().deinit()
-        self._cs.deinit()

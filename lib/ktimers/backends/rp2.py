@@ -15,11 +15,20 @@ Peripheral mapping:
 
 rp2's machine.Timer only accepts id -1 (ValueError "Timer doesn't exist").
 
-Contexts: MicroPython 1.25 schedules every Timer callback
-(mp_sched_schedule from the alarm IRQ); 1.26 added `hard=`.  __init__ probes
-`hard=True` once: accepted -> HARD_IRQ = cfg HARD_IRQ (default True) and the
-tick/clock-event handlers run in the TIMER alarm IRQ with the heap locked;
-TypeError (older firmware) -> HARD_IRQ False, handlers run scheduled.
+Contexts, per MicroPython version (read from ports/rp2/machine_timer.c):
+    1.25 and older  every Timer callback is scheduled (mp_sched_schedule from
+                    the alarm IRQ); `hard=` raises TypeError.
+    1.26 and later  `hard=True` runs the callback in the TIMER alarm IRQ with
+                    the heap locked.
+__init__ finds out at run time, not from the version number: it arms a 200 us
+one-shot with hard=True and waits (machine.idle, at most 50 ms) for the
+callback, which tries to allocate: MemoryError means it ran in the IRQ with
+the heap locked (hard= honoured).  TypeError -> not offered; the callback
+allocating fine -> accepted but not honoured.  HARD_IRQ is True only when
+honoured (and the board file's HARD_IRQ, default True, allows it); otherwise
+handlers run scheduled and HRTIMER_MODE_HARD timers run in softirq.
+HARD_INFO says which: "honoured", "not offered", "accepted, not honoured",
+"not tried" or "no callback".
 
 Hard-IRQ paths allocate nothing: cs_read is one builtin call and a mask;
 ce_set_next calls Timer.init with keyword args (parsed on the C stack) and a
@@ -41,16 +50,37 @@ class ClockHw(TimerPairHw):
 
     def __init__(self, **cfg):
         super().__init__(-1, -1)
-        want = bool(cfg.get("HARD_IRQ", True))
         self._hard = False
-        if want:
-            try:  # probe: `hard=` exists since MicroPython 1.26
-                self._ce.init(mode=self._ONE, period=_US, tick_hz=_US, callback=self._ce_cb, hard=True)
-                self._hard = True
-            except TypeError:
-                pass
-            self._ce.deinit()
+        self.HARD_INFO = "not tried"
+        if bool(cfg.get("HARD_IRQ", True)):
+            self.HARD_INFO = self._probe_hard()
+            self._hard = self.HARD_INFO == "honoured"
         self.HARD_IRQ = self._hard
+
+    def _probe_hard(self):
+        # task context, once: does hard=True exist, and does the callback really
+        # run in the IRQ (heap locked)?  Allocation here is fine.
+        import machine
+
+        res = [0]
+
+        def cb(t):
+            try:
+                res[0] = len([1, 2]) - 1  # allocates: 1 when the heap is not locked
+            except MemoryError:
+                res[0] = 2
+
+        try:
+            self._ce.init(mode=self._ONE, period=200, tick_hz=_US, callback=cb, hard=True)
+        except TypeError:
+            return "not offered"
+        t0 = self._us()
+        while not res[0] and (self._us() - t0) & 0x3FFFFFFF < 50_000:
+            machine.idle()
+        self._ce.deinit()
+        if not res[0]:
+            return "no callback"
+        return "honoured" if res[0] == 2 else "accepted, not honoured"
 
     def tick_start(self, hz, handler):
         if _US % hz:

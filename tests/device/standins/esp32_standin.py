@@ -11,6 +11,10 @@ counter at 0 and alarms `alarm` counts later; periodic auto-reload (no drift);
 callbacks always scheduled (mp_sched_schedule, queue of 8, dropped when
 full); deinit() disables; value() in ms.  `hard=`: VERSION < (1, 26) ->
 TypeError (unexpected keyword); later -> hard=True raises ValueError.
+Timer.init/deinit inside machine.disable_irq() raise RuntimeError: on esp32
+disable_irq is portENTER_CRITICAL, and init frees and allocates the interrupt
+(esp_intr_free/esp_intr_alloc) and mallocs -- forbidden there (the real port
+would abort or corrupt; the stand-in makes it a clear error).
 Not modelled: timer groups on C3/S2/S3 (fewer ids), esp_intr_alloc failures,
 the FreeRTOS task wake-up latency.
 """
@@ -22,6 +26,11 @@ NTIMERS = 4
 _SCALE = 10_000_000
 _U = object()
 _objs = {}
+
+
+def _not_critical(what):
+    if not vhw.irqs_enabled():
+        raise RuntimeError("stand-in: esp32 Timer.%s inside disable_irq (portENTER_CRITICAL)" % what)
 
 
 class _Timer(vhw.Alarm):
@@ -40,6 +49,7 @@ class _Timer(vhw.Alarm):
         self.last_tick_hz = None
 
     def init(self, *, mode=1, callback=None, period=0xFFFFFFFF, tick_hz=1000, freq=None, hard=_U):
+        _not_critical("init")
         self.due = -1  # machine_timer_disable
         if hard is not _U:
             if VERSION < (1, 26):
@@ -61,6 +71,7 @@ class _Timer(vhw.Alarm):
         self.due = vhw.now + self.period * 100  # 100 ns per count
 
     def deinit(self):
+        _not_critical("deinit")
         self.due = -1
 
     def value(self):

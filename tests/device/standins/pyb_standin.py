@@ -18,6 +18,8 @@ callbacks are hard IRQs (heap locked) and one that raises is disabled with
 "uncaught exception in Timer(n) interrupt handler"; callback(None) disables
 the interrupt but not the counter; counter(), period(), prescaler(), freq()
 getters; deinit() stops timer and interrupt.
+LED(3).intensity(v) reprograms TIM2 (prescaler 83, period 9999: a 100 Hz PWM),
+as led.c does on PYBV10/11.
 Not modelled: channels/PWM/IC, centre-aligned modes, div, deadtime, float
 freq rounding details, IRQ priorities and nesting.
 """
@@ -218,6 +220,18 @@ class _TimerClass:
 Timer = _TimerClass()
 
 
+class LED:
+    def __init__(self, n):
+        self.n = n
+
+    def intensity(self, v):
+        if self.n == 3:  # PYBV10/11: LED(3) is PWM on TIM2
+            t = _objs.get(2)
+            if t is None:
+                t = _objs[2] = _Tim(2)
+            t.init(prescaler=83, period=9999)
+
+
 def install(reserved=(3, 5, 6)):
     """Fake `pyb` and `machine` in sys.modules; returns the pyb one."""
     import sys
@@ -228,6 +242,7 @@ def install(reserved=(3, 5, 6)):
     _objs.clear()
     p = vhw.Namespace("pyb")
     p.Timer = Timer
+    p.LED = LED
     p.disable_irq = vhw.disable_irq
     p.enable_irq = vhw.enable_irq
     p.wfi = vhw.idle

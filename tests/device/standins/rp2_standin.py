@@ -12,6 +12,9 @@ pending alarm first; deinit() cancels.  VERSION < (1, 26): `hard=` ->
 TypeError (unexpected keyword), callbacks always scheduled (queue of 8,
 dropped when full).  VERSION >= (1, 26): hard=True runs the callback in the
 alarm IRQ (heap locked).
+IGNORES_HARD = True models a hypothetical firmware that accepts `hard=` but
+still schedules (no real release does this: it exercises the backend's check
+that hard= is honoured, not only accepted).
 Not modelled: alarm-pool exhaustion (OSError ENOMEM), the 64-bit counter,
 both cores, the exact 1.26 behaviour on an exception in a hard callback
 (recorded in vhw.errors and the callback keeps its alarm).
@@ -20,6 +23,7 @@ both cores, the exact 1.26 behaviour on an exception in a hard callback
 from . import vhw
 
 VERSION = (1, 26, 0)
+IGNORES_HARD = False
 _U = object()
 
 
@@ -67,7 +71,7 @@ class Timer(vhw.Alarm):
             d = 1
         self.delta_us = d
         self.callback = callback
-        self.hard = hard is not _U and bool(hard)
+        self.hard = hard is not _U and bool(hard) and not IGNORES_HARD
         self.inits += 1
         self.last_period = period
         self.last_tick_hz = tick_hz
@@ -90,8 +94,11 @@ class Timer(vhw.Alarm):
         return self.due >= 0
 
 
-def install(version=(1, 26, 0)):
+def install(version=(1, 26, 0), ignores_hard=False):
     import sys
+
+    global IGNORES_HARD
+    IGNORES_HARD = ignores_hard
 
     global VERSION
     VERSION = version

@@ -44,7 +44,12 @@ def _board(args: argparse.Namespace, connect: bool = True, check: bool = True) -
         persistent=True,
         restart=args.restart,
     )
-    if args.det and b.kind != "emulator":
+    # --port to an emulated board: the caller says how it was started (e.g. a test's
+    # own `Emulator(..., deterministic=True)`); the profile's deterministic bounds apply
+    emulated = b.kind == "emulator" or (
+        args.port and b.profile["connect"].get("kind") == "emulator"
+    )
+    if args.det and not emulated:
         raise UsageError(
             f"--deterministic needs the emulated board; board {b.name} ({b.kind}) runs in"
             " real time" + (" (--port given: not started by ktimers)" if args.port else "")

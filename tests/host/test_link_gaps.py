@@ -67,7 +67,7 @@ def test_wheel_figures_never_pair_across_a_lost_frame() -> None:
         # every level's figures come from pairs whose START and ENTRY both arrived
         for lvl, v in f["levels"].items():
             if lvl != "-1":
-                assert v["max"] < v["granularity"], (k, lvl, v)
+                assert v["max"] < v["granularity_us"], (k, lvl, v)
 
 
 def test_periodic_drift_and_missed_periods_ignore_a_gap() -> None:

@@ -6,6 +6,7 @@ to the code it is sent:
 
 - code containing ``ENDLESS_LINES``: prints numbered lines for ever, as fast as the pty takes;
 - code containing ``ENDLESS_LINE``: prints ``x`` for ever, never a newline;
+- code asking for ``sys.platform``: answers ``"qemu"`` (the default profile's platform);
 - anything else: prints ``ok`` and ends normally.
 
 Ctrl-C stops the output (as a real board's KeyboardInterrupt would) and the fake returns
@@ -137,6 +138,9 @@ class FakeBoard:
             while self._write(b"x" * 65536):
                 pass
             return self._after_ctrl_c()
+        if b"platform" in code:  # the host checks the board is the profile's first
+            self._write(b'"qemu"\r\n\x04\x04>')
+            return rest
         self._write(b"ok\r\n\x04\x04>")
         return rest
 

@@ -142,6 +142,10 @@ def init(backend=None, hz=None, **cfg):
         raise ValueError("init: hz must be an int in 1..10000, got %r" % (hz,))
     deinit()
     conf = _board_config()
+    if backend is not None and backend != conf.get("BACKEND"):
+        # another backend than the board file's (init("sim") in tests): the board's
+        # timer keys and HARD_IRQ describe other hardware; only its HZ carries over
+        conf = {"HZ": conf["HZ"]} if "HZ" in conf else {}
     conf.update(cfg)
     name = backend or conf.get("BACKEND") or _autodetect()
     hz = hz or conf.get("HZ") or 250

@@ -321,9 +321,11 @@ j0 = jiffies()
 s1 = hw.irq_save()
 s2 = hw.irq_save()
 vhw.advance(35 * MS)  # 3 ticks and the clock event, all held
-assert jiffies() == j0 and not res and hw._held_ticks == 3 and hw._held_ce
+# (jiffies() itself follows the clocksource, as tick_do_update_jiffies64: only the
+# interrupts wait, so no callback runs inside the section)
+assert not res and hw._held_ticks == 3 and hw._held_ce
 hw.irq_restore(s2)
-assert jiffies() == j0 and not res  # still inside the outer section
+assert not res and hw._held_ticks == 3  # still inside the outer section
 hw.irq_restore(s1)
 vhw.advance(0)
 assert (jiffies() - j0) & 0xFFFFFFFF == 3, jiffies() - j0

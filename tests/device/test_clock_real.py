@@ -79,55 +79,55 @@ print("jiffies ok: %d ticks over %d ms, softirq errors %d" % (dj, cs_us(dc) // 1
 if not hw.HARD_IRQ:
     print("no hard IRQs on", hw.NAME, ": the HARD wrap check runs on the emulated board")
     print("KTEST PASS")
-    raise SystemExit
-PER = 1_000_020  # 25000.5 counter cycles: the IRQ keeps the half cycle
-cnt = [0, 0, 0]  # callbacks, periods (overruns included), second timer
-stop = [False]
+else:  # (not SystemExit: in the raw REPL it soft-resets the board)
+    PER = 1_000_020  # 25000.5 counter cycles: the IRQ keeps the half cycle
+    cnt = [0, 0, 0]  # callbacks, periods (overruns included), second timer
+    stop = [False]
 
 
-def per(t):
-    cnt[0] += 1
-    cnt[1] += hrtimer_forward_now(t, PER)
-    return HRTIMER_NORESTART if stop[0] else HRTIMER_RESTART
+    def per(t):
+        cnt[0] += 1
+        cnt[1] += hrtimer_forward_now(t, PER)
+        return HRTIMER_NORESTART if stop[0] else HRTIMER_RESTART
 
 
-def second(t):
-    cnt[2] += 1
-    return HRTIMER_NORESTART
+    def second(t):
+        cnt[2] += 1
+        return HRTIMER_NORESTART
 
 
-cnt0 = cyc = s0 = wrapped = last = now = 0
-hw = ktimers.init(CS_WRAP_IN=hw.CS_HZ // 20)  # the counter wraps 50 ms from now
-assert core.CS_MASK == 0x3FFFFFFF
-e0 = hq.nr_irq_errors
-ht = hrtimer()
-hrtimer_setup(ht, per, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD)
-s0 = ktime_get() + 2_000_000
-hrtimer_start(ht, s0, HRTIMER_MODE_ABS_HARD)
-last = hw.cs_read()
-while cnt[1] < 150:  # 150 ms: across the wrap at 50 ms
-    core.idle()
-    now = hw.cs_read()
-    if now < last:
-        wrapped += 1
-    last = now
-assert wrapped == 1, "the counter wrapped %d times" % wrapped
-h2 = hrtimer()
-hrtimer_setup(h2, second, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
-hrtimer_start(h2, 3_000_000, HRTIMER_MODE_REL_HARD)
-cnt0 = cnt[1]
-while cnt[1] < cnt0 + 20 or not cnt[2]:
-    core.idle()
-stop[0] = True
-while hrtimer_active(ht):
-    core.idle()
-assert hq.nr_irq_errors == e0, "clock event IRQ errors: %d" % (hq.nr_irq_errors - e0)
-assert cnt[2] == 1, "a HARD timer started after the wrap fired"
-assert hrtimer_get_softexpires(ht) == s0 + cnt[1] * PER, "exact ns: %d != %d" % (
-    hrtimer_get_softexpires(ht),
-    s0 + cnt[1] * PER,
-)
-hq.queue_check(ht, h2)
-print("hard across the wrap: %d callbacks, %d periods" % (cnt[0], cnt[1]))
-ktimers.init()
-print("KTEST PASS")
+    cnt0 = cyc = s0 = wrapped = last = now = 0
+    hw = ktimers.init(CS_WRAP_IN=hw.CS_HZ // 20)  # the counter wraps 50 ms from now
+    assert core.CS_MASK == 0x3FFFFFFF
+    e0 = hq.nr_irq_errors
+    ht = hrtimer()
+    hrtimer_setup(ht, per, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD)
+    s0 = ktime_get() + 2_000_000
+    hrtimer_start(ht, s0, HRTIMER_MODE_ABS_HARD)
+    last = hw.cs_read()
+    while cnt[1] < 150:  # 150 ms: across the wrap at 50 ms
+        core.idle()
+        now = hw.cs_read()
+        if now < last:
+            wrapped += 1
+        last = now
+    assert wrapped == 1, "the counter wrapped %d times" % wrapped
+    h2 = hrtimer()
+    hrtimer_setup(h2, second, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
+    hrtimer_start(h2, 3_000_000, HRTIMER_MODE_REL_HARD)
+    cnt0 = cnt[1]
+    while cnt[1] < cnt0 + 20 or not cnt[2]:
+        core.idle()
+    stop[0] = True
+    while hrtimer_active(ht):
+        core.idle()
+    assert hq.nr_irq_errors == e0, "clock event IRQ errors: %d" % (hq.nr_irq_errors - e0)
+    assert cnt[2] == 1, "a HARD timer started after the wrap fired"
+    assert hrtimer_get_softexpires(ht) == s0 + cnt[1] * PER, "exact ns: %d != %d" % (
+        hrtimer_get_softexpires(ht),
+        s0 + cnt[1] * PER,
+    )
+    hq.queue_check(ht, h2)
+    print("hard across the wrap: %d callbacks, %d periods" % (cnt[0], cnt[1]))
+    ktimers.init()
+    print("KTEST PASS")

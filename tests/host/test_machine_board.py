@@ -114,5 +114,9 @@ def test_validate_machine_profile_deterministic(tmp_path: Path) -> None:
         if r["kind"] == "hrtimer":
             assert r["drift_max_us"] == 0, r["name"]
             # a clock event of ceil(d/1 ms)+1 ms, delivered by mp_sched_schedule
-            assert 500 <= r["p50"] <= 2500, (r["name"], r["p50"])
-            assert r["max"] <= 8000, (r["name"], r["max"])
+            # (under validate's load the scheduled callback waits for the load's bytecode)
+            hi = 3000 if r["name"].endswith("-load") else 2500
+            assert 500 <= r["p50"] <= hi, (r["name"], r["p50"])
+            # worst case under load: a gc.collect() pause (3.4 ms on this 4 MB heap, see
+            # make bench) on top of the ms-granularity event and the schedule queue
+            assert r["max"] <= 12000, (r["name"], r["max"])

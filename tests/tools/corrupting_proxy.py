@@ -15,13 +15,14 @@ host sends, so a test can act at a chosen moment of a transfer.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import threading
 import tty
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .pty_end import PtyEnd
 
 
 @dataclass
@@ -34,18 +35,16 @@ class Rule:
     due: list[int]  # absolute stream positions still to corrupt
 
 
-class CorruptingProxy:
+class CorruptingProxy(PtyEnd):
     def __init__(self, board_path: str) -> None:
+        super().__init__()
         self.board_path = board_path
-        self.path = ""
         self.rules: list[Rule] = []
         self.hits = 0
         self.on_host_write: Callable[[bytes], None] | None = None
         self._pos = 0  # bytes seen from the board
         self._tail = b""
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def arm(
         self,
@@ -67,21 +66,8 @@ class CorruptingProxy:
     def start(self) -> str:
         self._board = os.open(self.board_path, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(self._board)
-        self._master, slave = os.openpty()
-        tty.setraw(slave)
-        self.path = os.ttyname(slave)
-        self._slave = slave  # held open so the master never sees a hangup
-        self._thread = threading.Thread(target=self._run, name="corrupting-proxy", daemon=True)
-        self._thread.start()
-        return self.path
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        for fd in (self._board, self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self._fds.append(self._board)
+        return self._serve("corrupting-proxy")
 
     def _corrupt(self, data: bytes) -> bytes:
         with self._lock:

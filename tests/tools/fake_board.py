@@ -18,37 +18,20 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import threading
-import tty
+
+from .pty_end import PtyEnd
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 WINDOW = 256
 
 
-class FakeBoard:
+class FakeBoard(PtyEnd):
     def __init__(self) -> None:
-        self.path = ""
+        super().__init__()
         self.sent = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
-        self._master, slave = os.openpty()
-        tty.setraw(slave)
-        self.path = os.ttyname(slave)
-        self._slave = slave
-        os.set_blocking(self._master, False)
-        self._thread = threading.Thread(target=self._run, name="fake-board", daemon=True)
-        self._thread.start()
-        return self.path
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        return self._serve("fake-board", nonblocking=True)
 
     # -- I/O ----------------------------------------------------------------------------
     def _read(self, timeout: float = 0.05) -> bytes:

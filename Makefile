@@ -34,7 +34,7 @@ firmware-frozen:
 # MicroPython's own tests/run-tests.py on the emulated firmware (non-zero on any failure);
 # tests/host/test_upstream.py runs the same inside `make test`.
 upstream-tests: venv firmware
-	$(VPY) firmware/upstream_tests.py
+	$(VPY) firmware/upstream_tests.py --deterministic
 
 test: setup
 	$(VPY) -m pytest tests -q

@@ -327,14 +327,17 @@ def write_plot(doc: dict, path: str) -> dict:
     for k, r in enumerate(rs):
         ax = axes[k // ncols][k % ncols]
         ts, lat = r.get("_series", ([], []))
-        unit = "us" if r["kind"] == "hrtimer" else "jiffies"
+        unit = "us" if r["kind"] == "hrtimer" else r.get("unit", "jiffies")
         bounds = r.get("bounds", {})
         lines = []
         for key, label, color in bounds_keys:
             if r["kind"] == "hrtimer" and bounds.get(key) is not None:
                 lines.append((float(bounds[key]), label, color))
-        if r["kind"] == "timer" and bounds.get("late_excess_max") is not None:
-            lines.append((float(bounds["late_excess_max"]), "bound past bucket", "tab:red"))
+        # wheel timers: lateness on the clocksource (us) or, from older boards, in jiffies;
+        # the bound is how far past its bucket a timer may run, in the same unit
+        excess_key = "late_excess_max_us" if unit == "us" else "late_excess_max"
+        if r["kind"] == "timer" and bounds.get(excess_key) is not None:
+            lines.append((float(bounds[excess_key]), "bound past bucket", "tab:red"))
         top = _clip_top(list(lat), [v for v, _, _ in lines])
         low = min(0.0, min(lat) if lat else 0.0)
         inside = [(t, v) for t, v in zip(ts, lat, strict=False) if v <= top]

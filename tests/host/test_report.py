@@ -27,6 +27,7 @@ TOL = {
     "hrtimer_hard_max_late_us": 500,
     "hrtimer_hard_p99_late_us": 100,
     "timer_max_late_jiffies": 3,
+    "timer_max_late_us": 20000,
     "periodic_drift_us": 50,
 }
 

@@ -39,7 +39,6 @@ an unguarded call site stays correct, only slower).
 """
 
 from array import array
-import gc
 
 TIMER_START = 1
 TIMER_EXPIRE_ENTRY = 2
@@ -78,13 +77,8 @@ def enable(n=1024, events=None):
     if not isinstance(n, int) or n <= 0:
         raise ValueError("trace.enable: n must be a positive int, got %r" % (n,))
     _on = enabled = False
-    if _buf is None or _n != n:
-        # a new size: the old ring is garbage before the new one is made (bytearray and
-        # array copy hold 40 * n bytes for a moment); the same size reuses the ring, so
-        # re-enabling between chunks of a run allocates nothing
-        _buf = None
-        gc.collect()
-        _buf = array("i", bytearray(20 * n))
+    _buf = None
+    _buf = array("i", bytearray(20 * n))
     _n = n
     _head = _count = _dropped = 0
     _mask = 0

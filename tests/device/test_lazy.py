@@ -12,6 +12,7 @@ LAZY = (
     "ktimers.sleep",
     "ktimers._completion_wait",
     "ktimers._wheel_check",
+    "ktimers._timer_ext",
 )
 import ktimers
 
@@ -23,7 +24,7 @@ eq([m for m in LAZY if m in sys.modules], [], "nor by from ktimers import *")
 names = dir(ktimers)
 for n in ("module_init", "insmod", "timer_list_show", "ktime_compare", "dmesg", "dmesg_lines",
           "msleep", "usleep_range", "schedule_timeout", "wait_for_completion_timeout",
-          "udelay", "complete", "wheel_check"):
+          "udelay", "complete", "wheel_check", "setup_timer", "timer_shutdown"):
     eq(n in names, True, "dir(ktimers) lists " + n)
     eq(n in globals(), True, "from ktimers import * binds " + n)
 
@@ -56,6 +57,9 @@ complete(done)
 eq(sys.modules["ktimers.completion"].wait_for_completion_timeout(done, 5) >= 1, True,
    "completion module __getattr__")
 eq(wheel_check(), 0, "wheel_check loads its body")
+lt = DEFINE_TIMER(lambda t: None)
+eq("ktimers._timer_ext" in sys.modules, True, "DEFINE_TIMER loaded _timer_ext")
+eq(sys.modules["ktimers.timer"].timer_shutdown(lt), 0, "ktimers.timer __getattr__ reaches it")
 
 # printk's own module attributes reach the lazy half too
 P = sys.modules["ktimers.printk"]

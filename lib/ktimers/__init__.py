@@ -13,23 +13,32 @@ printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 
 Memory: only the timing core loads at import (core, jiffies, ktime, timer,
 hrtimer, completion's any-context half, delay, kstruct, printk's basic half,
-bug, trace).  The rest loads on first use: module (module_init, insmod ...),
-proc, the rarely used timer_list calls (legacy init_timer/setup_timer,
-DEFINE_TIMER, timer_shutdown ... in ktimers._timer_ext), sleep (msleep, usleep_range, schedule_timeout ...), the waits of
-completion (wait_for_completion* in ktimers._completion_wait), the rarely used ktime
-helpers (ktimers._ktime), the dmesg half of printk (dmesg(), dmesg_lines()
-...) and wheel_check's body.  MicroPython's
-`from X import *` copies the module's globals (it has no __all__), so each of
-those names is bound here to a small proxy (an instance of _lazy, 32 bytes)
-that loads its module on the first call, rebinds ktimers.<name> to the real
-object and calls it; a copy taken by `from ktimers import *` keeps calling
-through the proxy (one extra call).  A proxy call allocates (its *args
-tuple), so nothing callable from hard IRQ or in a timer's steady state is
-lazy: complete(), udelay() and the timer and hrtimer calls load eagerly, and
-so does kstruct, made to be subclassed (a proxy cannot be a base class).  Import submodules through the package (these
-proxies, or `import ktimers` first): a submodule imported on its own while the
-package binds printk/jiffies/hrtimer to functions must look its siblings up in
-sys.modules, as module.py, bug.py and _dmesg.py do.
+bug, trace).  The rest loads on first use:
+
+    module     module_init, insmod, rmmod ...
+    proc       timer_list_show, timer_list_lines
+    _timer_ext legacy init_timer/setup_timer, DEFINE_TIMER, timer_shutdown ...
+    sleep      msleep, usleep_range, schedule_timeout, schedule_hrtimeout ...
+    _completion_wait  wait_for_completion*
+    _ktime     the rarely used ktime helpers
+    _dmesg     dmesg(), dmesg_lines() ... (printk's second half)
+    _wheel_check  wheel_check()'s body
+
+MicroPython's `from X import *` copies the module's globals (it has no
+__all__), so each of those names is bound here to a small proxy (an
+instance of _lazy, 32 bytes) that loads its module on the first call,
+rebinds ktimers.<name> to the real object and calls it; a copy taken by
+`from ktimers import *` keeps calling through the proxy (one extra call).
+A proxy call allocates (its *args tuple), so nothing callable from hard IRQ
+or in a timer's steady state is lazy: complete(), udelay(), the jiffies
+arithmetic and the timer and hrtimer calls load eagerly, and so does
+kstruct, made to be subclassed (a proxy cannot be a base class).  A lazy
+module pays only when it holds much code: a proxy, its name and its
+namespace entry cost about what a small function does.  Import submodules
+through the package (these proxies, or `import ktimers` first): a submodule
+imported on its own while the package binds printk/jiffies/hrtimer to
+functions must look its siblings up in sys.modules, as module.py, bug.py
+and _dmesg.py do.
 """
 
 # Bind the eager submodules first: the star imports below rebind the names

@@ -285,15 +285,17 @@ def _forward_clk(jlo):
 
 
 def _link(t, elo, ehi, idx):
-    # commit: no allocation (small ints and references only)
+    # commit: no allocation (small ints and references only).  A detached
+    # timer's links are None already: each store on a timer_list looks the
+    # class up first (it has properties), so none is made that changes nothing.
     head = _buckets[idx]
-    t._next = head
-    t._prev = None
     if head is not None:
+        t._next = head
         head._prev = t
     _buckets[idx] = t
     t._s = (t._s & _NQ & _NHI) | (ehi << _HIS) | (idx + 1)
-    t._e = elo
+    if t._e != elo:
+        t._e = elo
     _lvl_count[idx >> 6] += 1
 
 
@@ -310,8 +312,10 @@ def _detach(t):
         _coll[q - _QC] = n
     if n is not None:
         n._prev = p
+        t._next = None
+    if p is not None:
+        t._prev = None
     t._s &= _NQ
-    t._next = t._prev = None
     if q < _QC:
         _lvl_count[(q - 1) >> 6] -= 1
 

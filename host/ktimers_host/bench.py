@@ -10,6 +10,7 @@ evaluated). Benchmarks print figures: nothing here passes or fails on speed. The
 the goals are rendered by benchreport.py.
 
     python -m ktimers_host.bench [--only mps2|unix] [--samples N] [--json FILE]
+                                 [--parts heap_import,alloc,lat:kt_soft,...]
 """
 
 from __future__ import annotations
@@ -84,19 +85,35 @@ class Runner:
         return got
 
 
-def run_board(r: Runner, samples: int, n_big: int, hr_big: int, tick: int = 1) -> Figures:
-    r.part("heap_import")
-    r.part("heap_asyncio")
-    r.part("heap_objects")
-    r.part("alloc")
-    r.part("scale", f"scale({n_big}, {hr_big}, {tick})", timeout=600)
+def _want(parts: set[str] | None, name: str) -> bool:
+    return parts is None or name in parts or name.split(":")[0] in parts
+
+
+def run_board(
+    r: Runner,
+    samples: int,
+    n_big: int,
+    hr_big: int,
+    tick: int = 1,
+    parts: set[str] | None = None,
+) -> Figures:
+    """Every part, or only those named in `parts` ("alloc", "lat" or "lat:kt_soft")."""
+    for name in ("heap_import", "heap_asyncio", "heap_objects", "alloc"):
+        if _want(parts, name):
+            r.part(name)
+    if _want(parts, "scale"):
+        r.part("scale", f"scale({n_big}, {hr_big}, {tick})", timeout=600)
     for row in ROWS:
+        if not _want(parts, "lat:" + row):
+            continue
         for load in (0, 1):
             r.part("lat", f"lat_row({row!r}, {samples}, {load})")
     return r.figures
 
 
-def bench_mps2(samples: int, log: Callable[[str], None]) -> tuple[Figures, Figures]:
+def bench_mps2(
+    samples: int, log: Callable[[str], None], parts: set[str] | None = None
+) -> tuple[Figures, Figures]:
     from .emulator import Emulator
 
     d = ROOT / "build" / "mps2-an385"
@@ -111,13 +128,15 @@ def bench_mps2(samples: int, log: Callable[[str], None]) -> tuple[Figures, Figur
             b.connect()
             try:
                 log(flash(b, progress=False).summary())
-                out = run_board(Runner(b, b.soft_reset, log), samples, 10000, 1000)
+                out = run_board(Runner(b, b.soft_reset, log), samples, 10000, 1000, parts=parts)
             finally:
                 b.close()
         finally:
             emu.stop()
         fw = d / "firmware-frozen.elf"
-        if fw.is_file():
+        if not _want(parts, "heap_import"):
+            pass
+        elif fw.is_file():
             fdir = work / "frozen"
             fdir.mkdir()
             emu = Emulator(fw, fdir / "blank.img", deterministic=True, workdir=fdir)
@@ -136,12 +155,12 @@ def bench_mps2(samples: int, log: Callable[[str], None]) -> tuple[Figures, Figur
     return out, frozen
 
 
-def bench_unix(samples: int, log: Callable[[str], None]) -> Figures:
+def bench_unix(samples: int, log: Callable[[str], None], parts: set[str] | None = None) -> Figures:
     b = Board("unix")
     b.connect()
     try:
         log(flash(b, progress=False).summary())
-        return run_board(Runner(b, b.reset, log), samples, 2000, 500, tick=0)
+        return run_board(Runner(b, b.reset, log), samples, 2000, 500, tick=0, parts=parts)
     finally:
         b.close()
 
@@ -156,20 +175,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--unix-samples", type=int, default=300, help="periods per lateness row (unix)")
     ap.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    ap.add_argument(
+        "--parts",
+        metavar="LIST",
+        help="comma-separated parts to run (heap_import, heap_asyncio, heap_objects, alloc,"
+        " scale, lat or lat:<row>); default: all",
+    )
     args = ap.parse_args(argv)
 
     def log(s: str) -> None:
         print(s, file=sys.stderr, flush=True)
 
+    parts = set(args.parts.split(",")) if args.parts else None
     m: Figures = {}
     fz: Figures = {}
     u: Figures = {}
     if args.only in (None, "mps2"):
         log("== mps2-an385, deterministic (-icount: 1 instruction = 1 ns)")
-        m, fz = bench_mps2(args.samples, log)
+        m, fz = bench_mps2(args.samples, log, parts)
     if args.only in (None, "unix"):
         log("== unix port")
-        u = bench_unix(args.unix_samples, log)
+        u = bench_unix(args.unix_samples, log, parts)
     print(report(m, fz, u))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

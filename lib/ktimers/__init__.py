@@ -12,27 +12,39 @@ Names follow Linux: jiffies.h, timer.h, hrtimer.h, ktime.h, completion.h,
 printk, module_init/exit.  `jiffies` is a function here: call jiffies().
 
 Memory: only the timing core loads at import (core, jiffies, ktime, timer,
-hrtimer, completion, sleep, kstruct, printk's basic half, bug, trace).  The
-rest loads on first use: module (module_init, insmod ...), proc, the rarely
-used ktime helpers (ktimers._ktime) and the dmesg half of printk (dmesg(),
-dmesg_lines() ...).  MicroPython's
-`from X import *` copies the module's globals (it has no __all__), so each of
-those names is bound here to a small proxy (a closure, 32 bytes) that loads
-its module on the first call, rebinds ktimers.<name> to the real object and
-calls it; a copy taken by `from ktimers import *` keeps calling through the
-proxy (one extra call).  A proxy call allocates (its *args tuple), so
-nothing callable from hard IRQ is lazy: completion (complete()) and sleep
-(udelay ...) load eagerly, and so does kstruct, made to be subclassed (a
-proxy cannot be a base class).  Import submodules through the package (these
-proxies, or `import ktimers` first): a submodule imported on its own while the
-package binds printk/jiffies/hrtimer to functions must look its siblings up in
-sys.modules, as module.py, bug.py and _dmesg.py do.
+hrtimer, completion's any-context half, delay, kstruct, printk's basic half,
+bug, trace).  The rest loads on first use:
+
+    module     module_init, insmod, rmmod ...
+    proc       timer_list_show, timer_list_lines
+    _timer_ext legacy init_timer/setup_timer, DEFINE_TIMER, timer_shutdown ...
+    sleep      msleep, usleep_range, schedule_timeout, schedule_hrtimeout ...
+    _completion_wait  wait_for_completion*
+    _ktime     the rarely used ktime helpers
+    _dmesg     dmesg(), dmesg_lines() ... (printk's second half)
+    _wheel_check  wheel_check()'s body
+
+MicroPython's `from X import *` copies the module's globals (it has no
+__all__), so each of those names is bound here to a small proxy (an
+instance of _lazy, 32 bytes) that loads its module on the first call,
+rebinds ktimers.<name> to the real object and calls it; a copy taken by
+`from ktimers import *` keeps calling through the proxy (one extra call).
+A proxy call allocates (its *args tuple), so nothing callable from hard IRQ
+or in a timer's steady state is lazy: complete(), udelay(), the jiffies
+arithmetic and the timer and hrtimer calls load eagerly, and so does
+kstruct, made to be subclassed (a proxy cannot be a base class).  A lazy
+module pays only when it holds much code: a proxy, its name and its
+namespace entry cost about what a small function does.  Import submodules
+through the package (these proxies, or `import ktimers` first): a submodule
+imported on its own while the package binds printk/jiffies/hrtimer to
+functions must look its siblings up in sys.modules, as module.py, bug.py
+and _dmesg.py do.
 """
 
 # Bind the eager submodules first: the star imports below rebind the names
 # jiffies, printk, hrtimer, completion and kstruct to the kernel objects.
 from . import core, trace, ktime, jiffies, printk, bug, kstruct, completion
-from . import timer, hrtimer_base, hrtimer, sleep
+from . import timer, hrtimer_base, hrtimer, delay
 from .ktime import *
 from .jiffies import *
 from .printk import *
@@ -41,7 +53,7 @@ from .kstruct import *  # eager: programs subclass kstruct (a proxy cannot be a 
 from .completion import *  # eager: complete() is for any context, hard IRQ included
 from .timer import *
 from .hrtimer import *
-from .sleep import *  # eager: udelay/ndelay/mdelay are for any context
+from .delay import *  # eager: udelay/ndelay/mdelay are for any context
 from .core import init, deinit, get_jiffies_64, jiffies, in_interrupt, in_softirq, in_hardirq
 from . import core as _core
 import sys as _sys
@@ -59,6 +71,31 @@ _LAZY = (
         ),
     ),
     ("proc", ("timer_list_lines", "timer_list_show")),
+    (
+        "_timer_ext",
+        (
+            "DEFINE_TIMER", "init_timer", "setup_timer", "add_timer_on", "timer_delete_sync_try",
+            "try_to_del_timer_sync", "timer_shutdown", "timer_shutdown_sync",
+        ),
+    ),
+    (
+        "_completion_wait",
+        (
+            "wait_for_completion", "wait_for_completion_timeout",
+            "wait_for_completion_interruptible", "wait_for_completion_interruptible_timeout",
+            "wait_for_completion_killable", "wait_for_completion_killable_timeout",
+        ),
+    ),
+    (
+        "sleep",
+        (
+            "hrtimer_sleeper", "hrtimer_setup_sleeper_on_stack", "hrtimer_sleeper_start_expires",
+            "schedule_hrtimeout_range", "schedule_hrtimeout", "hrtimer_nanosleep",
+            "schedule_timeout", "schedule_timeout_uninterruptible",
+            "schedule_timeout_interruptible", "schedule_timeout_idle", "msleep",
+            "msleep_interruptible", "ssleep", "usleep_range", "fsleep",
+        ),
+    ),
     (
         "_ktime",
         (
@@ -112,12 +149,22 @@ def _find(name):
     return None
 
 
-def _proxy(name):
-    # One closure per lazy name (closure + cell: 32 bytes on 32-bit boards).
-    def lazy(*args, **kw):
-        return _resolve(name)(*args, **kw)
+class _lazy:
+    # The proxy bound to a lazy name: an instance with one attribute (32 bytes
+    # on a 32-bit board, half a closure's).  Task context: a call allocates
+    # its *args tuple, and the first one imports the module.
+    def __init__(self, name):
+        self.n = name
 
-    return lazy
+    def __call__(self, *args, **kw):
+        return _resolve(self.n)(*args, **kw)
+
+    def __repr__(self):
+        return "<lazy ktimers.%s>" % self.n
+
+
+def _proxy(name):
+    return _lazy(name)
 
 
 def _resolve(name):

@@ -7,7 +7,7 @@ callbacks, so timer callbacks keep running while a task waits).
 
 Usage (the Blackfin timer_test pattern)::
 
-    from ktimers.completion import *
+    from ktimers import *
     timer_done = DECLARE_COMPLETION()
 
     def timer_function(t):
@@ -19,6 +19,11 @@ Usage (the Blackfin timer_test pattern)::
     still_going = 0
     mod_timer(console_timer, jiffies() + 1)
     wait_for_completion(timer_done)
+
+Memory: the waits (task context only) are in ktimers._completion_wait,
+loaded on first use through the package's proxies or this module's
+__getattr__ (ktimers.completion.wait_for_completion works too); complete()
+and the struct stay loaded, as a hard IRQ may call them.
 
 Timeouts are in jiffies (use msecs_to_jiffies()), measured with
 core.jiffies(); MAX_SCHEDULE_TIMEOUT waits forever.  The interruptible
@@ -113,78 +118,12 @@ def completion_done(x):
     return x.done != 0
 
 
-def _wait(x, timeout, fn, interruptible):
-    # Linux do_wait_for_common(): returns remaining jiffies (>= 1) when done,
-    # 0 on timeout, -ERESTARTSYS if interrupted (interruptible only).
-    _chk(fn, x)
-    if type(timeout) is not int:
-        raise TypeError("%s: timeout must be int, got %s" % (fn, type(timeout).__name__))
-    if timeout < 0 or timeout > MAX_SCHEDULE_TIMEOUT:
-        raise ValueError("%s: timeout must be 0..MAX_SCHEDULE_TIMEOUT, got %d" % (fn, timeout))
-    from . import core
-    if core.in_interrupt():
-        raise RuntimeError("%s: called from interrupt context (task context only)" % fn)
-    if not x.done:
-        x.nwait += 1
-        try:
-            if timeout == MAX_SCHEDULE_TIMEOUT:
-                while not x.done:
-                    core.idle()
-            else:
-                expire = (core.jiffies() + timeout) & _U32
-                while not x.done and timeout:
-                    core.idle()
-                    d = (expire - core.jiffies()) & _U32
-                    timeout = 0 if (d == 0 or d & _SIGN32) else d
-        except KeyboardInterrupt:
-            if interruptible:
-                return -ERESTARTSYS
-            raise
-        finally:
-            x.nwait -= 1
-        if not x.done:
-            return timeout
-    if x.done != _COMPLETE_ALL:
-        x.done -= 1
-    return timeout or 1
+def __getattr__(name):
+    # wait_for_completion* (ktimers._completion_wait), loaded on first use
+    import sys
 
-
-def wait_for_completion(x):
-    """Wait (forever) until x is completed, then consume it; returns None.
-
-    Task context only (RuntimeError from hard IRQ / softirq).
-    """
-    _wait(x, MAX_SCHEDULE_TIMEOUT, "wait_for_completion", False)
-
-
-def wait_for_completion_timeout(x, timeout):
-    """Wait at most timeout jiffies: 0 on timeout, else remaining jiffies (>= 1).
-
-    Task context only.
-    """
-    return _wait(x, timeout, "wait_for_completion_timeout", False)
-
-
-def wait_for_completion_interruptible(x):
-    """Wait forever; returns 0, or -ERESTARTSYS on KeyboardInterrupt.  Task only."""
-    r = _wait(x, MAX_SCHEDULE_TIMEOUT, "wait_for_completion_interruptible", True)
-    return r if r < 0 else 0
-
-
-def wait_for_completion_interruptible_timeout(x, timeout):
-    """Wait at most timeout jiffies: -ERESTARTSYS, 0 (timeout) or remaining (>= 1).
-
-    Task context only.
-    """
-    return _wait(x, timeout, "wait_for_completion_interruptible_timeout", True)
-
-
-def wait_for_completion_killable(x):
-    """As wait_for_completion_interruptible (Ctrl-C is the only signal)."""
-    r = _wait(x, MAX_SCHEDULE_TIMEOUT, "wait_for_completion_killable", True)
-    return r if r < 0 else 0
-
-
-def wait_for_completion_killable_timeout(x, timeout):
-    """As wait_for_completion_interruptible_timeout."""
-    return _wait(x, timeout, "wait_for_completion_killable_timeout", True)
+    m = sys.modules.get("ktimers._completion_wait")
+    if m is None:
+        __import__("ktimers._completion_wait")
+        m = sys.modules["ktimers._completion_wait"]
+    return getattr(m, name)

@@ -8,6 +8,7 @@ turns them into kernel time:
     counter (raw, wraps at CS_MASK+1)  --cs_update()-->  cycles since boot (64-bit)
     cycles * 10**9 // CS_HZ                          ->  ktime_get() ns, monotonic
     tick IRQ: _tick_pending += 1                     ->  TIMER_SOFTIRQ folds it into jiffies_64
+                                                         (_jhi << 30 | _jlo: two small ints)
     tick IRQ: whole tick periods since _tick_raw       ->  _tick_pending (tick_do_update_jiffies64)
     clock event IRQ (hrtimer_interrupt)              ->  HRTIMER_SOFTIRQ or hard dispatch
 
@@ -67,8 +68,13 @@ _raw0 = 0  # raw counter at init (cycles 0)
 _cs_last = 0  # raw counter at the last cs_update()
 _cycles = 0  # cycles since init, unbounded (heap int on 32-bit boards: task/softirq only)
 
-_jiffies_64 = 0
-_tick_pending = 0  # ticks counted in hard IRQ, not yet in _jiffies_64 (small int)
+# jiffies_64 = (_jhi << 30) + _jlo, kept as two small ints so that the softirq's fold
+# and the wheel (which runs on 30-bit jiffies) allocate nothing on 32-bit boards
+_jlo = 0  # jiffies_64 & 0x3FFFFFFF, counted ticks folded
+_jhi = 0  # jiffies_64 >> 30 (a small int for 2**60 jiffies)
+_now_hi = 0  # jiffies_64 >> 30 of the value jiffies_lo() returned last
+_HI32 = (0, 0x40000000, 0x80000000, 0xC0000000)  # bits 30..31 of a 32-bit jiffies value
+_tick_pending = 0  # ticks counted in hard IRQ, not yet in _jlo/_jhi (small int)
 _tick_budget = 0  # ticks until TIMER_SOFTIRQ is needed (small int, set in softirq/task)
 _tick_raw = 0  # raw counter where the first uncounted jiffy began (small int)
 _tick_cyc = 1  # counter cycles per jiffy, rounded up (never early)
@@ -134,7 +140,7 @@ def init(backend=None, hz=None, **cfg):
     rate (default: board file, else 250).  Pending timers are dropped.
     Returns the ClockHw instance."""
     global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _cs_last, _cycles
-    global _jiffies_64, _tick_pending, _tick_budget, _pending, _armed, _direct
+    global _jlo, _jhi, _tick_pending, _tick_budget, _pending, _armed, _direct
     global _timer_mod, _hrtimer_mod, _tick_raw, _tick_cyc, _budget_max
     if backend is not None and not isinstance(backend, str):
         raise TypeError("init: backend must be str or None")
@@ -162,7 +168,9 @@ def init(backend=None, hz=None, **cfg):
     NS_PER_CYC = h.CS_NS_PER_CYC
     _direct = getattr(h, "DIRECT", False)
     ij = conf.get("INITIAL_JIFFIES")  # test option: start nearer the 32-bit wrap
-    _jiffies_64 = _jf.INITIAL_JIFFIES if ij is None else ij & 0xFFFFFFFF
+    j64 = _jf.INITIAL_JIFFIES if ij is None else ij & 0xFFFFFFFF
+    _jlo = j64 & 0x3FFFFFFF
+    _jhi = j64 >> 30
     _tick_cyc = -(-h.CS_HZ // hz)
     _budget_max = min(hz, max(1, (h.CS_MASK >> 2) // _tick_cyc))
     _tick_pending = 0
@@ -172,7 +180,7 @@ def init(backend=None, hz=None, **cfg):
     _cycles = 0
     _raw0 = _cs_last = _tick_raw = h.cs_read()
     hw = h
-    tm._reset(_jiffies_64 & 0xFFFFFFFF)
+    tm._reset(_jlo)
     hm._reset()
     if hasattr(micropython, "alloc_emergency_exception_buf"):
         micropython.alloc_emergency_exception_buf(128)
@@ -254,29 +262,55 @@ def _ticks_unfolded():
     return n
 
 
+def jiffies_lo():
+    """jiffies now (ticks not yet folded included), low 30 bits: a small int.
+    Sets _now_hi to the bits above (jiffies_64 >> 30) of the same value.  Task
+    or softirq context; allocates nothing (the wheel's clock)."""
+    global _now_hi
+    lo = _jlo  # before the unfolded ticks, as jiffies() always read them
+    hi = _jhi
+    n = _ticks_unfolded()
+    r = 0x3FFFFFFF - lo
+    if n > r:  # never form lo + n >= 2**30 (a heap int on 32-bit boards)
+        lo = n - r - 1
+        hi += 1
+    else:
+        lo += n
+    _now_hi = hi
+    return lo
+
+
+def jiffies_counted():
+    """jiffies_64 counted so far (folded + counted by the tick IRQ, without
+    the periods the IRQ has not seen yet).  Task context (a heap int)."""
+    return (_jhi << 30) + _jlo + _tick_pending
+
+
 def get_jiffies_64():
     """jiffies_64 as the clocksource says now (ticks not yet folded by the
     softirq included).  Task/softirq context."""
-    return _jiffies_64 + _ticks_unfolded()
+    lo = jiffies_lo()
+    return (_now_hi << 30) + lo
 
 
 def jiffies():
     """32-bit jiffies (unsigned long on a 32-bit kernel): wraps 5 minutes
     after init (INITIAL_JIFFIES).  Derived from the clocksource: never lags it.
-    Task/softirq context."""
-    return (_jiffies_64 + _ticks_unfolded()) & 0xFFFFFFFF
+    Task/softirq context; one heap int on 32-bit boards while jiffies >= 2**30."""
+    lo = jiffies_lo()
+    return _HI32[_now_hi & 3] + lo
 
 
 def jiffy_start_raw(j):
     """Raw counter value at which 32-bit jiffy j began (j within ~half the
     counter period of now).  Task/softirq context."""
     st = hw.irq_save()
-    base = (_jiffies_64 + _tick_pending) & 0xFFFFFFFF
+    base = (_jlo + _tick_pending) & 0x3FFFFFFF
     r = _tick_raw
     hw.irq_restore(st)
-    d = (j - base) & 0xFFFFFFFF
-    if d >= 0x80000000:
-        d -= 0x100000000
+    d = ((j & 0x3FFFFFFF) - base) & 0x3FFFFFFF
+    if d >= 0x20000000:
+        d -= 0x40000000
     return (r + d * _tick_cyc) & CS_MASK
 
 
@@ -346,19 +380,27 @@ def run_softirq():
     Timer callbacks run from here.  A vector is cleared only once it ran, and
     counted ticks are folded all-or-nothing: a MemoryError (heap locked by the
     task) loses nothing, the next tick retries."""
-    global _pending, _tick_pending, _jiffies_64, _softirq
+    global _pending, _tick_pending, _jlo, _jhi, _softirq
     if _softirq or _bh or hw is None:
         return  # nested, or task context holds the bases: local_bh_enable runs it
     _softirq += 1
     try:
         n = _tick_pending  # small-int read: atomic
-        j = _jiffies_64 + n  # heap int on 32-bit boards: may raise, nothing changed yet
+        lo = _jlo  # small ints throughout: no allocation
+        hi = _jhi
+        r = 0x3FFFFFFF - lo
+        if n > r:
+            lo = n - r - 1
+            hi += 1
+        else:
+            lo += n
         st = hw.irq_save()
         _tick_pending -= n  # the IRQ may have counted more meanwhile: keep them
-        _jiffies_64 = j
+        _jlo = lo
+        _jhi = hi
         hw.irq_restore(st)
         cs_update()
-        _timer_mod._run_timers(j & 0xFFFFFFFF)
+        _timer_mod._run_timers(lo)
         if _pending & _HRTIMER_SOFTIRQ:
             st = hw.irq_save()
             _pending &= ~_HRTIMER_SOFTIRQ
@@ -398,7 +440,7 @@ def local_bh_enable():
 def update_tick_budget():
     """Recompute after the wheel's next expiry changed.  Task/softirq context."""
     global _tick_budget
-    nxt = _timer_mod._next_delta((_jiffies_64 + _tick_pending) & 0xFFFFFFFF)
+    nxt = _timer_mod._next_delta((_jlo + _tick_pending) & 0x3FFFFFFF)
     # the counter must be folded (cs_update) within half its period: never
     # let more than _budget_max ticks pass without a softirq
     b = _budget_max if nxt is None or nxt > _budget_max else nxt

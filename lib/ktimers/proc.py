@@ -37,7 +37,7 @@ def timer_list_lines():
             d -= 0x100000000
         out.append(
             " #%d: <%d>, %s, expires: %d (in %d jiffies), level %d, owner %s"
-            % (n, t.trace_id, _fname(t.function), t.expires, d, t._idx >> 6, t._owner)
+            % (n, t.trace_id, _fname(t.function), t.expires, d, _tm._level(t), t._owner)
         )
         n += 1
     out.append("active hrtimers:")

@@ -11,8 +11,9 @@ RuntimeError ("scheduling while atomic"), as Linux would BUG.  While a task
 sleeps, core.idle() lets timer callbacks and scheduled work run.  Ctrl-C
 (KeyboardInterrupt) ends a sleep: its timer is cancelled, then the exception
 propagates, so a runaway script stops.
-Busy delays (ndelay/udelay/mdelay) spin on the raw counter with small ints:
-any context, allocation-free while the delay is under half the counter wrap.
+Busy delays (ndelay/udelay/mdelay) are in ktimers.delay, loaded with the
+package (any context); this module loads on the first call of one of its
+functions through the package (ktimers.msleep ...).
 """
 
 from micropython import const
@@ -22,6 +23,7 @@ from . import timer as _tm
 from . import jiffies as _jf
 from . import printk as _pk
 from . import bug as _bug
+from .delay import udelay
 
 MAX_SCHEDULE_TIMEOUT = const(0x7FFFFFFF)
 _EINTR = const(4)
@@ -170,35 +172,3 @@ def fsleep(usecs):
         usleep_range(usecs, 2 * usecs)
     else:
         msleep(-(-usecs // 1000))
-
-
-def _spin(cycles):
-    hw = core.hw
-    relax = getattr(hw, "cpu_relax", None)
-    half = core._HALF - 1
-    while cycles > 0:
-        step = cycles if cycles < half else half
-        start = hw.cs_read()
-        if relax is not None:
-            relax(step)
-        while core.raw_diff(hw.cs_read(), start) < step:
-            pass
-        cycles -= step
-
-
-def ndelay(nsecs):
-    """Busy-wait at least nsecs.  Any context."""
-    _spin(-(-nsecs * core.CS_HZ // 1_000_000_000))
-
-
-def udelay(usecs):
-    """Busy-wait at least usecs.  Any context (allocation-free for small delays)."""
-    if core.CS_HZ % 1_000_000 == 0:
-        _spin(usecs * (core.CS_HZ // 1_000_000))
-    else:
-        ndelay(usecs * 1000)
-
-
-def mdelay(msecs):
-    for _ in range(msecs):
-        udelay(1000)

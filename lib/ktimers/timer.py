@@ -43,20 +43,39 @@ last expiry:  jiffies 1001 (= 1 mod 8), mod_timer(jiffies + 63): clk 1001,
 delta 63 -> level 1, bucket expiry 1072 (not level 0 from a stale clk 1002).
 While callbacks run, clk is one ahead of the jiffy being expired.
 
-All-or-nothing: an arm computes the bucket and the new next expiry (heap
-ints on 32-bit boards) before it unlinks or links anything; links, counts and
-indexes are then changed with no allocation.  wheel_check() verifies links,
-counts, indexes, collected lists and next_expiry.
+Small ints only.  jiffies and expires are 32-bit (unsigned long on a 32-bit
+kernel), compared with time_after(), so the wheel works across the wrap 5
+minutes after start -- but on a 32-bit board every value >= 2**30 is a heap
+int.  So the wheel runs on the low 30 bits: clk, next_expiry and bucket
+expiries are 30-bit values, compared as offsets from clk (every bucket expiry
+is in [clk, clk + 2**30): the deepest level's 64 buckets of 8**8 jiffies span
+exactly 2**30), and a bucket index needs bits 0..29 only.  The 32-bit delta
+that picks the level is exact: the two top bits of expires and of jiffies
+(core.jiffies_lo() / core._now_hi) tell a far or past expiry from a near one.
+clk is forwarded at every TIMER_SOFTIRQ (at least once per second), so it
+stays within 2**28 jiffies of jiffies.  A timer stores expires as its low 30
+bits (_e) plus two bits in its state word (_s), which also packs the bucket
+index, flags, legacy and running bits:
 
-jiffies and expires are 32-bit (unsigned long on a 32-bit kernel) and compared
-with time_after(), so the wheel works across the wrap 5 minutes after start.
+    _s bits   0-9 queue (0 idle, 1+index: bucket, 600+level: collected)
+              10 running  11 legacy  12-13 expires bits 30-31  14-16 flags >> 19
+
+so a pending timer_list is 6 attributes (64 bytes on a 32-bit board) and
+mod_timer(), add_timer() and an expiry allocate nothing: an expires >= 2**30
+from the caller is split by comparisons and hash() (an int's hash is its low
+word), never by arithmetic that would make a new heap int.  `t.expires`
+reads back the 32-bit value (a heap int when >= 2**30: task context).
+
+All-or-nothing: an arm computes the bucket and the new next expiry before it
+unlinks or links anything; links, counts and indexes are then changed with no
+allocation.  wheel_check() (ktimers._wheel_check, loaded on first use)
+verifies links, counts, indexes, collected lists and next_expiry.
 """
 
 from micropython import const
 from . import core
 from . import trace as _tr
 from . import printk as _pk
-from . import bug as _bug
 
 TIMER_DEFERRABLE = const(0x00080000)
 TIMER_PINNED = const(0x00100000)
@@ -64,43 +83,107 @@ TIMER_IRQSAFE = const(0x00200000)
 _FLAGS_OK = const(0x00380000)
 _M32 = const(0xFFFFFFFF)
 _J30 = const(0x3FFFFFFF)
+_J29 = const(0x20000000)
 _LVL_SIZE = const(64)
+# _s (state word) fields
+_Q = const(0x3FF)  # queue: 0 idle, 1 + bucket index, _QC + level collected
+_NQ = const(-1024)  # ~_Q
+_QC = const(600)
+_RUN = const(0x400)
+_LEGACY = const(0x800)
+_HIS = const(12)  # expires bits 30-31 at _s bits 12-13
+_NHI = const(-12289)  # ~0x3000
+_FLS = const(5)  # flags >> 5 -> _s bits 14-16
+_FLM = const(0x1C000)
+_HI32 = (0, 0x40000000, 0x80000000, 0xC0000000)
 
 _buckets = []
 _coll = []  # per level: timers collected for expiry, still pending
 _lvl_count = []
 _depth = 9
-_clk = 0  # next jiffy the wheel will process
-_next_expiry = None
+_clk = 0  # next jiffy the wheel will process (30-bit)
+_next_expiry = None  # 30-bit, never before _clk
 _cutoff = 0
 _timeout_max = 0
 _trace_seq = 0
+_xhi = 0  # bits 30-31 of the value _split() returned the low bits of
+_cb = 0  # bucket expiry (30-bit) of the index _calc() returned
 
 
-def _after(a, b):  # time_after on 32-bit values
-    return ((b - a) & _M32) >= 0x80000000
+def _add30(a, b):
+    # (a + b) & 0x3FFFFFFF without forming a + b >= 2**30
+    r = _J30 - a
+    return b - r - 1 if b > r else a + b
 
 
-def _reset(j):
+def _off(x):
+    # unsigned offset of a 30-bit wheel time from clk
+    return (x - _clk) & _J30
+
+
+def _soff(j):
+    # signed offset of a 30-bit jiffies value from clk
+    d = (j - _clk) & _J30
+    return d - _J30 - 1 if d >= _J29 else d
+
+
+def _split(fn, x):
+    # 32-bit jiffies value -> its low 30 bits; _xhi = bits 30-31.  For an int
+    # in [0, 2**32) this allocates nothing: comparisons and hash() (the low
+    # word of a long int) never make a heap int.
+    global _xhi
+    if type(x) is not int:
+        raise TypeError("%s: expires must be int jiffies, got %s" % (fn, type(x).__name__))
+    if 0 <= x <= _J30:
+        _xhi = 0
+        return x
+    if not 0 <= x <= _M32:
+        x &= _M32  # out of range: allocates (Linux truncates to unsigned long)
+        if x <= _J30:
+            _xhi = 0
+            return x
+    _xhi = (x >= 0x40000000) + (x >= 0x80000000) + (x >= 0xC0000000)
+    return hash(x) & _J30
+
+
+def _top(alo, ahi, blo, bhi):
+    # bits 30-31 of (a - b) mod 2**32: >= 2 means a is before b
+    return (ahi - bhi - (1 if alo < blo else 0)) & 3
+
+
+def _reset(jlo):
     global _buckets, _lvl_count, _depth, _clk, _next_expiry, _cutoff, _timeout_max, _coll
     for t in list(_all_pending()):
-        t._idx = -1
+        t._s &= _NQ
         t._next = t._prev = None
     _depth = 9 if core.HZ > 100 else 8
     _buckets = [None] * (_LVL_SIZE * _depth)
     _coll = [None] * _depth
     _lvl_count = [0] * _depth
-    _clk = j
+    _clk = jlo
     _next_expiry = None
     _cutoff = 63 << (3 * _depth - 3)  # LVL_START(LVL_DEPTH)
     _timeout_max = _cutoff - (1 << (3 * _depth - 3))
 
 
-def _calc(expires, clk):
-    # calc_wheel_index: -> (bucket index, bucket expiry).  O(depth).
-    delta = (expires - clk) & _M32
-    if delta >= 0x80000000:  # already expired: as if due at clk, i.e. the next tick
-        expires = clk
+def _calc(elo, ehi, jlo, jhi):
+    # calc_wheel_index for expires (elo, ehi) armed at jiffies (jlo, jhi):
+    # -> bucket index; _cb = the bucket's expiry.  O(depth), small ints only.
+    global _cb
+    k = _top(elo, ehi, jlo, jhi)
+    d = (elo - jlo) & _J30  # expires - jiffies, mod 2**30
+    s = _soff(jlo)  # jiffies - clk: small
+    eff = elo
+    if k == 0:  # 0 <= expires - jiffies < 2**30
+        delta = d + s if d < _cutoff - s else _cutoff  # (never forms a sum >= 2**30)
+    elif k == 3:  # -2**30 <= expires - jiffies < 0
+        delta = d - _J30 - 1 + s if d >= _J29 else -1
+    elif k == 1:  # 2**30 <= expires - jiffies < 2**31: beyond the cutoff ...
+        delta = -1 if s > 0 and d > _J30 - s else _cutoff  # ... unless >= 2**31 from clk
+    else:  # in the past, unless clk is ahead of jiffies and (long)(expires - clk) > 0
+        delta = _cutoff if s < 0 and d < -s else -1
+    if delta < 0:  # already expired: as if due at clk, i.e. the next tick
+        eff = _clk
         delta = 0
     lvl = 0
     start = 63
@@ -108,49 +191,66 @@ def _calc(expires, clk):
         lvl += 1
         start <<= 3
     if lvl == _depth - 1 and delta >= _cutoff:
-        expires = (clk + _timeout_max) & _M32
+        eff = _add30(_clk, _timeout_max)
     sh = 3 * lvl
-    e = (expires >> sh) + 1
-    return lvl * _LVL_SIZE + (e & 63), (e << sh) & _M32
+    e = ((eff >> sh) + 1) & (_J30 >> sh)
+    _cb = e << sh
+    return lvl * _LVL_SIZE + (e & 63)
 
 
 class timer_list:
     """struct timer_list.  Fields: function, expires (32-bit jiffies), flags,
     data (legacy init_timer/setup_timer callbacks receive data, not the timer)."""
 
+    data = 0
+    _owner = None
+    _container = None
+
     def __init__(self, function=None, flags=0):
         global _trace_seq
+        if not isinstance(flags, int) or flags & ~_FLAGS_OK:
+            raise ValueError("timer_list: flags must be TIMER_* bits, got %r" % (flags,))
+        # every attribute a pending timer needs, created here: linking it
+        # never grows the instance's dict (no allocation in the commit)
         self.function = function
-        self.expires = 0
-        self.flags = flags
-        self.data = 0
-        self._idx = -1
+        self._s = (flags >> _FLS) & _FLM
+        self._e = 0
         self._next = None
         self._prev = None
-        self._legacy = False
-        self._running = False
-        self._owner = None
-        self._container = None
         _trace_seq = _trace_seq % 0x7FFF + 1
         self.trace_id = _trace_seq  # 1..0x7FFF (hrtimers use 0x8000..0xFFFE)
+
+    @property
+    def expires(self):
+        return _HI32[(self._s >> _HIS) & 3] + self._e
+
+    @expires.setter
+    def expires(self, v):
+        lo = _split("timer_list.expires", v)
+        self._s = (self._s & _NHI) | (_xhi << _HIS)
+        self._e = lo
+
+    @property
+    def flags(self):
+        return (self._s & _FLM) << _FLS
+
+    @flags.setter
+    def flags(self, v):
+        if not isinstance(v, int) or v & ~_FLAGS_OK:
+            raise ValueError("timer_list.flags must be TIMER_* bits, got %r" % (v,))
+        self._s = (self._s & ~_FLM) | ((v >> _FLS) & _FLM)
 
     def __repr__(self):
         return "<timer_list %d expires=%d%s>" % (
             self.trace_id,
             self.expires,
-            " pending" if self._idx != -1 else "",
+            " pending" if self._s & _Q else "",
         )
 
 
 def _check_timer(fn, t):
     if not isinstance(t, timer_list):
         raise TypeError("%s: timer must be a timer_list, got %s" % (fn, type(t).__name__))
-
-
-def _check_expires(fn, expires):
-    if not isinstance(expires, int) or isinstance(expires, bool):
-        raise TypeError("%s: expires must be int jiffies, got %s" % (fn, type(expires).__name__))
-    return expires & _M32
 
 
 def timer_setup(timer, callback, flags=0):
@@ -160,132 +260,113 @@ def timer_setup(timer, callback, flags=0):
         raise TypeError("timer_setup: callback must be callable")
     if not isinstance(flags, int) or flags & ~_FLAGS_OK:
         raise ValueError("timer_setup: flags must be TIMER_* bits, got %r" % (flags,))
-    if timer._idx != -1:
+    if timer._s & _Q:
         _detach(timer)
     timer.function = callback
-    timer.flags = flags
-    timer._legacy = False
-
-
-def DEFINE_TIMER(callback, flags=0):
-    """Return a timer_list set up with callback (DEFINE_TIMER(name, fn))."""
-    t = timer_list()
-    timer_setup(t, callback, flags)
-    return t
-
-
-def init_timer(timer):
-    """Legacy (pre-4.15): initialise; set .function, .data, .expires after."""
-    _check_timer("init_timer", timer)
-    if timer._idx != -1:
-        _detach(timer)
-    timer._legacy = True
-
-
-def setup_timer(timer, function, data=0):
-    """Legacy: function(data) runs on expiry."""
-    init_timer(timer)
-    if not callable(function):
-        raise TypeError("setup_timer: function must be callable")
-    timer.function = function
-    timer.data = data
+    timer._s = (timer._s & ~(_FLM | _LEGACY)) | ((flags >> _FLS) & _FLM)
 
 
 def timer_pending(timer):
     """True if queued on the wheel or collected for expiry and not yet run.
     Any context."""
     _check_timer("timer_pending", timer)
-    return timer._idx != -1
+    return timer._s & _Q != 0
 
 
-def _forward_clk(j):
+def _forward_clk(jlo):
     # forward_timer_base (5.9+): an idle base's clk catches up with jiffies
     global _clk
-    if _after(j, _clk):
-        if _next_expiry is None or _after(_next_expiry, j):
-            _clk = j
-        elif _after(_next_expiry, _clk):
+    s = _soff(jlo)
+    if s > 0:
+        if _next_expiry is None or _off(_next_expiry) > s:
+            _clk = jlo
+        elif _next_expiry != _clk:
             _clk = _next_expiry
 
 
-def _link(t, expires, idx):
-    # commit: no allocation (small-int indexes and references only)
+def _link(t, elo, ehi, idx):
+    # commit: no allocation (small ints and references only).  A detached
+    # timer's links are None already: each store on a timer_list looks the
+    # class up first (it has properties), so none is made that changes nothing.
     head = _buckets[idx]
-    t._next = head
-    t._prev = None
     if head is not None:
+        t._next = head
         head._prev = t
     _buckets[idx] = t
-    t._idx = idx
-    t.expires = expires
+    t._s = (t._s & _NQ & _NHI) | (ehi << _HIS) | (idx + 1)
+    if t._e != elo:
+        t._e = elo
     _lvl_count[idx >> 6] += 1
 
 
 def _detach(t):
     # unlink from its bucket or expiry list.  No allocation.  O(1).
-    idx = t._idx
+    q = t._s & _Q
     n = t._next
     p = t._prev
     if p is not None:
         p._next = n
-    elif idx >= 0:
-        _buckets[idx] = n
+    elif q < _QC:
+        _buckets[q - 1] = n
     else:
-        _coll[-2 - idx] = n
+        _coll[q - _QC] = n
     if n is not None:
         n._prev = p
-    t._idx = -1
-    t._next = t._prev = None
-    if idx >= 0:
-        _lvl_count[idx >> 6] -= 1
+        t._next = None
+    if p is not None:
+        t._prev = None
+    t._s &= _NQ
+    if q < _QC:
+        _lvl_count[(q - 1) >> 6] -= 1
 
 
-def _mod(fn, timer, expires, pending_only=False, reduce=False):
+def _mod(fn, timer, elo, ehi, pending_only, reduce):
+    # expires = (ehi << 30) + elo, split by the caller (_split)
     global _next_expiry
-    _check_timer(fn, timer)
-    expires = _check_expires(fn, expires)
     if timer.function is None:  # shut down: every arm is ignored
         _pk.printk("\x017timer: %s on shut-down timer %d ignored", fn, timer.trace_id)
         return 0
     core.local_bh_disable()
     try:
-        was = timer._idx != -1
-        if was:
-            if timer.expires == expires:
+        st = timer._s
+        q = st & _Q
+        if q:
+            ohi = (st >> _HIS) & 3
+            if timer._e == elo and ohi == ehi:
                 return 1
-            if reduce and not _after(timer.expires, expires):
+            if reduce and _top(elo, ehi, timer._e, ohi) < 2:  # not earlier
                 return 1
         elif pending_only:
             return 0
         # everything that may allocate first.  The trace's arm time is read
         # before jiffies: "fires >= d tick periods after the arm" holds for it.
         c = core.hw.cs_read()
-        j = core.jiffies()
-        _forward_clk(j)
-        idx, bexp = _calc(expires, _clk)
+        jlo = core.jiffies_lo()
+        _forward_clk(jlo)
+        idx = _calc(elo, ehi, jlo, core._now_hi & 3)
+        bexp = _cb
         owner = _pk.current_module()
-        if was and idx == timer._idx:  # same bucket: keep its place
-            timer.expires = expires
+        if q and idx + 1 == q:  # same bucket: keep its place
+            timer._s = (st & _NHI) | (ehi << _HIS)
+            timer._e = elo
             return 1
-        newnext = _next_expiry is None or _after(_next_expiry, bexp)
-        tr = _tr._on
-        if tr:
-            a, b = expires & _J30, j & _J30
+        newnext = _next_expiry is None or _off(_next_expiry) > _off(bexp)
+        if owner is not timer._owner:
+            timer._owner = owner  # the first time: grows the instance dict
         # commit
-        if was:
+        if q:
             _detach(timer)
-        _link(timer, expires, idx)
-        timer._owner = owner
+        _link(timer, elo, ehi, idx)
         if newnext:
             _next_expiry = bexp
-        if tr:
-            _tr.record(1, timer.trace_id, c, a, b)
+        if _tr.enabled:
+            _tr.record(1, timer.trace_id, c, elo, jlo)
         if newnext:
             try:
                 core.update_tick_budget()
             except MemoryError:
                 core._tick_budget = 0  # the next tick looks again
-        return 1 if was else 0
+        return 1 if q else 0
     finally:
         core.local_bh_enable()
 
@@ -293,34 +374,33 @@ def _mod(fn, timer, expires, pending_only=False, reduce=False):
 def mod_timer(timer, expires):
     """Start or move timer to expires.  0 if it was inactive, 1 if pending.
     Task or softirq context (a callback may re-arm its own timer)."""
-    return _mod("mod_timer", timer, expires)
+    _check_timer("mod_timer", timer)
+    return _mod("mod_timer", timer, _split("mod_timer", expires), _xhi, False, False)
 
 
 def mod_timer_pending(timer, expires):
     """Move a pending timer; never starts an inactive one.  0 / 1."""
-    return _mod("mod_timer_pending", timer, expires, pending_only=True)
+    _check_timer("mod_timer_pending", timer)
+    return _mod("mod_timer_pending", timer, _split("mod_timer_pending", expires), _xhi, True, False)
 
 
 def timer_reduce(timer, expires):
     """Move timer earlier only (start it if idle).  0 inactive / 1 pending."""
-    return _mod("timer_reduce", timer, expires, reduce=True)
+    _check_timer("timer_reduce", timer)
+    return _mod("timer_reduce", timer, _split("timer_reduce", expires), _xhi, False, True)
 
 
 def add_timer(timer):
     """Start an inactive timer at timer.expires (a past expiry fires at the next
     tick).  On a pending timer: WARN once in dmesg and do nothing."""
     _check_timer("add_timer", timer)
-    if timer._idx != -1:
-        _bug.WARN(True, "add_timer: timer %d already pending", timer.trace_id)
+    if timer._s & _Q:
+        import sys
+
+        sys.modules["ktimers.bug"].WARN(True, "add_timer: timer %d already pending", timer.trace_id)
         return
-    _mod("add_timer", timer, timer.expires)
-
-
-def add_timer_on(timer, cpu):
-    """add_timer on CPU `cpu`: this is a uniprocessor, only cpu 0 exists."""
-    if cpu != 0:
-        raise ValueError("add_timer_on: cpu must be 0 (uniprocessor), got %r" % (cpu,))
-    add_timer(timer)
+    # expires straight from the timer's fields: no 32-bit value is formed
+    _mod("add_timer", timer, timer._e, (timer._s >> _HIS) & 3, False, False)
 
 
 add_timer_local = add_timer
@@ -333,56 +413,34 @@ def timer_delete(timer):
     _check_timer("timer_delete", timer)
     core.local_bh_disable()
     try:
-        if timer._idx == -1:
+        if not timer._s & _Q:
             return 0
         _detach(timer)
     finally:
         core.local_bh_enable()
-    _tr.record(4, timer.trace_id, core.hw.cs_read(), 0, 0)
+    if _tr.enabled:
+        _tr.record(4, timer.trace_id, core.hw.cs_read(), 0, 0)
     return 1
-
-
-def timer_delete_sync_try(timer):
-    """-1 if the callback is running, else as timer_delete()."""
-    _check_timer("timer_delete_sync_try", timer)
-    if timer._running:
-        return -1
-    return timer_delete(timer)
 
 
 def timer_delete_sync(timer):
     """Deactivate and wait for a running callback: 0 / 1.  Task context.  From
     the timer's own callback this would deadlock: RuntimeError instead."""
     _check_timer("timer_delete_sync", timer)
-    if timer._running:
+    if timer._s & _RUN:
         raise RuntimeError("timer_delete_sync: called from the timer's own callback (deadlock)")
-    if core.in_hardirq() and not timer.flags & TIMER_IRQSAFE:
+    if core.in_hardirq() and not timer._s & (TIMER_IRQSAFE >> _FLS):
         raise RuntimeError("timer_delete_sync: from hard IRQ needs TIMER_IRQSAFE")
     return timer_delete(timer)
 
 
-def timer_shutdown(timer):
-    """Deactivate and set function to None: later arms are ignored until
-    timer_setup() again.  Returns as timer_delete()."""
-    r = timer_delete(timer)
-    timer.function = None
-    return r
-
-
-def timer_shutdown_sync(timer):
-    r = timer_delete_sync(timer)
-    timer.function = None
-    return r
-
-
 del_timer = timer_delete
 del_timer_sync = timer_delete_sync
-try_to_del_timer_sync = timer_delete_sync_try
 
 
 def _collect(clk):
     # collect_expired_timers: move every bucket due at clk to its level's
-    # expiry list; the timers stay pending (idx -2 - level).  Returns the
+    # expiry list; the timers stay pending (queue _QC + level).  Returns the
     # number of levels collected.  No allocation.
     c = clk
     lv = 0
@@ -393,8 +451,9 @@ def _collect(clk):
             _buckets[idx] = None
             _coll[lv] = t
             n = 0
+            q = _QC + lv
             while t is not None:
-                t._idx = -2 - lv
+                t._s = (t._s & _NQ) | q
                 n += 1
                 t = t._next
             _lvl_count[lv] -= n
@@ -406,33 +465,37 @@ def _collect(clk):
 
 
 def _recalc_next():
+    # the earliest non-empty bucket's expiry (30-bit), as an offset from clk.
+    # O(64) per non-empty level; small ints only.
     global _next_expiry
-    best = None
+    best = -1
     for lvl in range(_depth):
         if not _lvl_count[lvl]:
             continue
         sh = 3 * lvl
-        slot = ((_clk + (1 << sh) - 1) & _M32) >> sh
+        m = _J30 >> sh
+        slot = _add30(_clk, (1 << sh) - 1) >> sh
         base = lvl * _LVL_SIZE
         for off in range(_LVL_SIZE):
             s = slot + off
             if _buckets[base + (s & 63)] is not None:
-                e = (s << sh) & _M32
-                if best is None or _after(best, e):
-                    best = e
+                eo = _off((s & m) << sh)
+                if best < 0 or eo < best:
+                    best = eo
                 break
-    _next_expiry = best
+    _next_expiry = None if best < 0 else _add30(_clk, best)
 
 
 def _run_timers(jnow):
-    # TIMER_SOFTIRQ (__run_timers).  Softirq context.  Levels run highest
-    # first; a timer deleted or re-armed by an earlier callback is no longer
-    # on its expiry list and does not run here.
+    # TIMER_SOFTIRQ (__run_timers); jnow = jiffies & 0x3FFFFFFF.  Softirq
+    # context.  Levels run highest first; a timer deleted or re-armed by an
+    # earlier callback is no longer on its expiry list and does not run here.
+    # Allocates nothing of its own (the callbacks may).
     global _clk
-    while _next_expiry is not None and not _after(_next_expiry, jnow):
+    while _next_expiry is not None and _off(_next_expiry) <= _soff(jnow):
         _clk = _next_expiry
         levels = _collect(_clk)
-        _clk = (_clk + 1) & _M32
+        _clk = _add30(_clk, 1)
         _recalc_next()
         while levels:
             levels -= 1
@@ -443,28 +506,37 @@ def _run_timers(jnow):
                 if fn is None:
                     continue
                 _expire(t, fn, jnow)
+    _forward_clk(jnow)  # an idle base keeps up with jiffies (clk stays near)
 
 
 def _expire(t, fn, jnow):
-    t._running = True
+    t._s |= _RUN
     prev = _pk.set_current_module(t._owner)
-    _tr.record(2, t.trace_id, core.hw.cs_read(), t.expires & _J30, jnow & _J30)
+    if _tr.enabled:
+        _tr.record(2, t.trace_id, core.hw.cs_read(), t._e, jnow)
     try:
-        fn(t.data if t._legacy else t)
+        fn(t.data if t._s & _LEGACY else t)
     except Exception as e:
         core.log_callback_error("timer", t, e)
     finally:
-        t._running = False
+        t._s &= ~_RUN
         _pk.set_current_module(prev)
-        _tr.record(3, t.trace_id, core.hw.cs_read(), 0, 0)
+        if _tr.enabled:
+            _tr.record(3, t.trace_id, core.hw.cs_read(), 0, 0)
 
 
 def _next_delta(jnow):
-    """Jiffies until the next bucket is due (may be <= 0), or None."""
+    """Jiffies from jnow (30-bit) until the next bucket is due (may be <= 0),
+    or None.  Small ints only."""
     if _next_expiry is None:
         return None
-    d = (_next_expiry - jnow) & _M32
-    return d - 0x100000000 if d >= 0x80000000 else d
+    return _off(_next_expiry) - _soff(jnow)
+
+
+def _level(t):
+    """Wheel level of a timer queued in a bucket, else -1 (/proc dump)."""
+    q = t._s & _Q
+    return (q - 1) >> 6 if 0 < q < _QC else -1
 
 
 def _all_pending():
@@ -480,38 +552,21 @@ def _pending_of(owner):
 
 
 def wheel_check(*timers):
-    """Invariant check for tests: every pending timer is in the bucket (or
-    expiry list) its links say, counts match, next_expiry is not after any
-    bucket's expiry, and each timer given is pending exactly when it is
-    linked.  Returns the number of pending timers; raises AssertionError."""
-    n = 0
-    counts = [0] * _depth
-    seen = set()
-    heads = [(i, _buckets[i]) for i in range(len(_buckets))] + [(-2 - k, _coll[k]) for k in range(_depth)]
-    for idx, t in heads:
-        prev = None
-        while t is not None:
-            assert t._idx == idx, "timer %d in bucket %d says %d" % (t.trace_id, idx, t._idx)
-            assert t._prev is prev, "broken back link at timer %d" % t.trace_id
-            assert id(t) not in seen, "timer %d linked twice" % t.trace_id
-            seen.add(id(t))
-            if idx >= 0:
-                counts[idx >> 6] += 1
-                sh = 3 * (idx >> 6)
-                e = ((_clk + (1 << sh) - 1) & _M32) >> sh
-                # the bucket's expiry is >= clk: next_expiry is not after it
-                be = e + ((idx & 63) - (e & 63)) % 64
-                assert _next_expiry is not None and not _after(_next_expiry, (be << sh) & _M32), (
-                    "next_expiry %r after bucket %d" % (_next_expiry, idx)
-                )
-            n += 1
-            prev = t
-            t = t._next
-    assert counts == _lvl_count, "level counts %r != %r" % (counts, _lvl_count)
-    for t in timers:
-        assert (t._idx != -1) == (id(t) in seen), "timer %d: idx %d but linked=%r" % (
-            t.trace_id,
-            t._idx,
-            id(t) in seen,
-        )
-    return n
+    """Invariant check (tests): the number of pending timers, or
+    AssertionError.  Task context; the check itself is ktimers._wheel_check,
+    loaded on first use."""
+    from ._wheel_check import wheel_check as check
+
+    return check(*timers)
+
+
+def __getattr__(name):
+    # the rarely used calls (ktimers._timer_ext: legacy init_timer/setup_timer,
+    # DEFINE_TIMER, add_timer_on, timer_shutdown*, timer_delete_sync_try)
+    import sys
+
+    m = sys.modules.get("ktimers._timer_ext")
+    if m is None:
+        __import__("ktimers._timer_ext")
+        m = sys.modules["ktimers._timer_ext"]
+    return getattr(m, name)

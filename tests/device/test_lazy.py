@@ -4,7 +4,16 @@
 import sys
 from ktest import eq
 
-LAZY = ("ktimers.module", "ktimers.proc", "ktimers._ktime", "ktimers._dmesg")
+LAZY = (
+    "ktimers.module",
+    "ktimers.proc",
+    "ktimers._ktime",
+    "ktimers._dmesg",
+    "ktimers.sleep",
+    "ktimers._completion_wait",
+    "ktimers._wheel_check",
+    "ktimers._timer_ext",
+)
 import ktimers
 
 core_jiffies = sys.modules["ktimers.core"].jiffies
@@ -13,7 +22,9 @@ from ktimers import *
 
 eq([m for m in LAZY if m in sys.modules], [], "nor by from ktimers import *")
 names = dir(ktimers)
-for n in ("module_init", "insmod", "timer_list_show", "ktime_compare", "dmesg", "dmesg_lines"):
+for n in ("module_init", "insmod", "timer_list_show", "ktime_compare", "dmesg", "dmesg_lines",
+          "msleep", "usleep_range", "schedule_timeout", "wait_for_completion_timeout",
+          "udelay", "complete", "wheel_check", "setup_timer", "timer_shutdown"):
     eq(n in names, True, "dir(ktimers) lists " + n)
     eq(n in globals(), True, "from ktimers import * binds " + n)
 
@@ -31,6 +42,24 @@ eq("ktimers._ktime" in sys.modules, True, "first call loaded _ktime")
 eq(ktimers.ktime_compare is sys.modules["ktimers._ktime"].ktime_compare, True, "package rebound")
 eq(p(3, 2), 1, "the star-imported proxy keeps working")
 eq(ktime_us_delta(5000, 1000), 4, "second lazy name of the same module")
+
+# sleep and the completion waits load on their first call; delays and complete() are eager
+eq("ktimers.delay" in sys.modules, True, "delay loaded with the package")
+msleep(1)
+eq("ktimers.sleep" in sys.modules, True, "msleep loaded ktimers.sleep")
+eq(ktimers.msleep is sys.modules["ktimers.sleep"].msleep, True, "package rebound msleep")
+done = DECLARE_COMPLETION()
+complete(done)
+eq("ktimers._completion_wait" in sys.modules, False, "complete() needs no wait code")
+eq(wait_for_completion_timeout(done, 5) >= 1, True, "wait through its proxy")
+eq("ktimers._completion_wait" in sys.modules, True, "first wait loaded it")
+complete(done)
+eq(sys.modules["ktimers.completion"].wait_for_completion_timeout(done, 5) >= 1, True,
+   "completion module __getattr__")
+eq(wheel_check(), 0, "wheel_check loads its body")
+lt = DEFINE_TIMER(lambda t: None)
+eq("ktimers._timer_ext" in sys.modules, True, "DEFINE_TIMER loaded _timer_ext")
+eq(sys.modules["ktimers.timer"].timer_shutdown(lt), 0, "ktimers.timer __getattr__ reaches it")
 
 # printk's own module attributes reach the lazy half too
 P = sys.modules["ktimers.printk"]

@@ -22,13 +22,14 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
     assert heap["import"] > 0 and heap["star"] >= 0 and heap["free"] > 0, heap
     # the lazily loaded parts stay unloaded by `import ktimers`
     loaded = str(heap["loaded"]).split(",")
-    for lazy in ("module", "proc", "_dmesg", "_ktime"):
+    for lazy in ("module", "proc", "_dmesg", "_ktime", "sleep", "_completion_wait", "_wheel_check"):
         assert lazy not in loaded, loaded
     assert f["obj"]["timer_list"] > 0 and f["obj"]["hrtimer"] > 0, f["obj"]
     a = f["alloc"]
     for k in (
         "hr_soft_total",
         "timer_total",
+        "timer_lib_total",
         "jiffies",
         "jiffies_plus_1",
         "mod_timer",
@@ -56,6 +57,14 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
     text = benchreport.report({}, {}, f)
     assert "| per queued hrtimer | - | " in text
     assert "## Goals (issue 8)" in text
+
+
+def test_parts_selects_parts() -> None:
+    assert bench._want(None, "alloc") and bench._want(None, "lat:kt_soft")
+    assert bench._want({"alloc", "lat"}, "lat:raw_soft")
+    assert bench._want({"lat:kt_soft"}, "lat:kt_soft")
+    assert not bench._want({"lat:kt_soft"}, "lat:raw_soft")
+    assert not bench._want({"alloc"}, "heap_import")
 
 
 def test_parse_checks_every_line() -> None:

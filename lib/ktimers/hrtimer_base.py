@@ -1,55 +1,60 @@
 """ktimers.hrtimer_base -- the hrtimer queue and the clock event device
 (struct hrtimer_cpu_base / hrtimer_clock_base, hrtimer_interrupt).
 
-Queue.  Pending timers sit in one binary min-heap keyed on the monotonic hard
-expiry (soft expiry + range delta), FIFO among equal keys; enqueue/remove are
-O(log n) with the heap index kept in the timer.  The clock event device is
-programmed one-shot for the head's hard expiry, and reprogrammed only when
-that expiry changes.  On expiry every timer whose soft expiry has passed runs,
-so timers started with hrtimer_start_range_ns() coalesce into one event:
+Queue.  Pending timers sit in one list sorted on the monotonic hard expiry
+(soft expiry + range delta), then clock base, latest first: the next timer
+to expire is the last element, so taking it is list.pop() and a restart
+inserts it back (binary search, O(log n) compares plus a C memmove).  Among
+equal keys a new timer goes before the older ones: FIFO, with no sequence
+number.  The clock event device is programmed one-shot for the head's hard
+expiry and reprogrammed only when that changes.  On expiry every timer whose
+soft expiry has passed runs, so timers started with hrtimer_start_range_ns()
+coalesce into one event:
 
     timer  soft   delta  hard     event programmed at 120 (A's hard expiry):
     A      100    20     120      at 120 A runs, and B runs too (soft 110 <= 120),
     B      110    30     140      C waits (soft 150): two timers, one interrupt.
     C      150    0      150
 
-Exact time.  Expiries are plain ns (hrtimer_resolution = 1 ns, as in
-high-resolution mode); the counter's granularity enters only when the clock
-event device is programmed, rounded up so nothing fires early.
+Small ints.  A timer keeps its hard expiry as _e ns since epoch _p (see
+ktimers.core: the softirq moves the epoch every ~268 ms and _rebase() shifts
+every queued _e by the same ns, so the queue compares plain small ints and
+one periodic expiry allocates nothing).  _d is hard - soft (class default 0),
+_o the clock's offset from MONOTONIC when queued (0 for MONOTONIC), and the
+public expiry is _e + _p * core._EP_NS + _o: exact ns (hrtimer_resolution
+1 ns).  A timer not queued keeps its own _p, so its expiry stays valid when
+the epoch moves.  State, HARD mode, clock base and trace id share one small
+int _f.  Per queued timer: the instance (16 B), a 4-entry attribute table
+(function, _e, _f, _p: 32 B) and its list slot.
 
-Hard dispatch allocates nothing: when a HARD timer is the queue head (and the
-board allows hard IRQs) its soft expiry is kept as a raw counter value plus
-an ns remainder (small ints _h_exp, _h_rem: expiry ns = cycles * NS_PER_CYC +
-rem) and _ce_irq compares raw counter values only.  hrtimer_forward_now()
-from that callback adds whole intervals in (cycles, ns remainder) form, so a
-1500 ns period on a 1 MHz counter keeps its fractional cycles; every raw sum
-goes through core.raw_add() (masked before it could reach 2**30, a heap int
-on 32-bit boards).  The cycles forwarded in IRQ (_h_fwd) are folded into the
-64-bit ns expiry by _sync() in softirq/task context.  The IRQ reprograms the
-clock event for the hard head itself; when the next queued event (_ce_limit)
-is due it raises HRTIMER_SOFTIRQ too.  An interval it cannot split without
-allocating (>= 2**30 ns, or under one counter cycle) is handed to the softirq
-(_h_defer), which forwards in ns and caches the split for the next IRQ.
-Only one timer is the hard head at a time, so this state is module-wide.
-Task code that only reads the queue keeps the hard head; an operation on the
-hard head itself takes it out of IRQ dispatch with interrupts off and
-_reprogram() puts the new head back.
+    key _e (ns since epoch)   after _rebase(268435440)   public expiry
+    1000000                   -267435440                 unchanged
 
-    1 MHz counter, period 1500 ns:  (cycles, rem) 1000,0 -> 1001,500 -> 1003,0
-    the IRQ targets ceil: 1000, 1002, 1003 -- each >= the exact ns expiry.
+Dispatch.  A HARD timer at the head (on a board with hard IRQs) is served by
+the clock event's hard IRQ itself, _ce_irq: one counter read against the
+precomputed raw counter value of its soft expiry (_hs_raw, wrap-safe), then
+the callback; bookkeeping after it.  hrtimer_forward_now() from that
+callback adds intervals to _e on small ints (_forward_irq); an interval it
+cannot add without a heap int is left to the softirq (_h_defer).  A SOFT
+head on a backend that can deliver the clock event through the schedule
+queue (CE_SOFT) is served by _ce_soft: the scheduled handler runs the due
+head at once, then the rest of HRTIMER_SOFTIRQ.  A dropped delivery (full
+schedule queue) is caught by the tick (core._ce_watch).  Any other event
+raises HRTIMER_SOFTIRQ (_run_softirq).  Task/softirq code first takes the
+hard head out of IRQ dispatch (_fix, with interrupts off) and _reprogram()
+puts it back.
 
 All-or-nothing.  Every queue operation computes what may allocate (64-bit ns
-arithmetic, list growth) before it changes anything; what follows only moves
-references and small ints.  queue_check() verifies heap order, indexes,
-states and the hard head.
+arithmetic, list growth) before it changes anything.  queue_check() verifies
+order, states and the hard head.
 
 Hang protection (hrtimer_interrupt): after 3 passes that still find expired
 timers, log "hrtimer: interrupt took N ns", back off min(N, 100 ms), count
 nr_hangs.  A callback storm cannot lock the board.
 
-Contexts: _ce_irq and _forward_irq run in hard IRQ; _run_softirq in
-HRTIMER_SOFTIRQ; the rest in task/softirq context with softirqs held off by
-the caller (ktimers.hrtimer wraps every queue operation in local_bh_disable).
+Contexts: _ce_irq and _forward_irq run in hard IRQ; _ce_soft and _run_softirq
+in HRTIMER_SOFTIRQ; the rest in task/softirq context with softirqs held off
+by the caller (ktimers.hrtimer wraps every queue operation in local_bh_disable).
 """
 
 from micropython import const
@@ -61,35 +66,35 @@ from . import bug as _bug
 
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
-_RESTART = const(1)
+_HARD = const(4)
+_RANKS = const(0x18)  # clock base order << 3: MONOTONIC 0, REALTIME, BOOTTIME, TAI
 _HANG_MAX_NS = const(100_000_000)
-_SEQ_MASK = const(0x3FFFFFFF)
 _SMALL_MAX = const(0x3FFFFFFF)
 
-_heap = []
-_seq = 0
-_expires_next = None
+_heap = []  # sorted, latest first: the head is _heap[-1]
+_expires_next = None  # key the clock event is programmed for
+_ce_mode = None  # handler it was programmed with
 _hard_head = None  # HARD timer at the head, dispatched from the IRQ
-_ce_limit = 0  # raw counter: next other event; past it the IRQ raises HRTIMER_SOFTIRQ
-_limit_key = None  # that event's monotonic ns expiry (None: none queued)
+_zombie = None  # hard head whose IRQ callback ended it (still listed)
+_hs_raw = 0  # raw counter: the hard head's soft expiry (rounded up)
+_ha_raw = 0  # raw counter: its hard expiry (rounded up): the event
+_lim_raw = 0  # raw counter: the next other event; past it the IRQ raises HRTIMER_SOFTIRQ
+_lim = False
+_moved = False  # the IRQ forwarded the hard head
+_h_defer = None  # interval the IRQ left to the softirq
 _irq_exc = None
 _irq_exc_t = None
 _irq_badret = None  # hard callback returned neither NORESTART nor RESTART
 _in_run = False
-# hard head (small ints): soft expiry = _h_exp cycles (raw) + _h_rem ns; hard -
-# soft = _h_dc cycles + _h_dr ns; _h_fwd cycles forwarded in IRQ since the last
-# _sync (modulo the counter), _h_rem0 the remainder then
-_h_exp = 0
-_h_rem = 0
-_h_dc = 0
-_h_dr = 0
-_h_fwd = 0
-_h_rem0 = 0
-_h_moved = False
-_h_defer = None  # interval the IRQ left to the softirq
-_h_iv = None  # last interval split for the IRQ: _h_ivc cycles + _h_ivr ns
-_h_ivc = 0
-_h_ivr = 0
+_scratch = []  # _rebase: far keys (heap ints) computed before the commit
+# bound by _reset: what the IRQ paths read (module globals, no attribute chains)
+_cs = None
+_mask = 0
+_half = 0
+_npc = 0
+_dmax = 0
+_hard_ok = False
+_soft_ok = False
 nr_events = 0
 nr_retries = 0
 nr_hangs = 0
@@ -98,153 +103,104 @@ nr_irq_errors = 0
 max_hang_time = 0
 hrtimer_resolution = 1  # ns: exact arithmetic (high-resolution mode)
 _RANK = {1: 0, 0: 1, 7: 2, 11: 3}  # base order: MONOTONIC, REALTIME, BOOTTIME, TAI
+_CLOCK_OF = (1, 0, 7, 11)
 
 
 def _reset():
-    global _heap, _expires_next, _hard_head, _h_defer, _h_iv, _irq_exc, _irq_exc_t, _irq_badret
+    global _heap, _expires_next, _hard_head, _zombie, _h_defer, _irq_exc, _irq_exc_t, _irq_badret
+    global _cs, _mask, _half, _npc, _dmax, _hard_ok, _soft_ok, _ce_mode
     for t in _heap:
-        t._state = 0
-        t._idx = -1
+        t._f &= ~3
     _heap = []
-    _expires_next = None
-    _hard_head = None
-    _h_defer = _h_iv = None
+    _expires_next = _ce_mode = None
+    _hard_head = _zombie = _h_defer = None
     _irq_exc = _irq_exc_t = _irq_badret = None
+    hw = core.hw
+    _cs = hw.cs_read
+    _mask = core.CS_MASK
+    _half = core._HALF
+    _npc = core.NS_PER_CYC
+    _dmax = _SMALL_MAX // _npc if _npc else 0
+    _hard_ok = bool(hw.HARD_IRQ and _npc)
+    _soft_ok = bool(getattr(hw, "CE_SOFT", False))
+    core._ce_watch = False
 
 
-def _less(a, b):
-    # hard expiry, then clock base (equal expiries run base by base), then FIFO
-    if a._key != b._key:
-        return a._key < b._key
-    if a._rank != b._rank:
-        return a._rank < b._rank
-    return ((a._seq - b._seq) & _SEQ_MASK) > (_SEQ_MASK >> 1)
+# --- the sorted list ----------------------------------------------------------
 
 
-def _up(i):
+def _le(a, b):
+    # a's key <= b's: hard expiry, then clock base (equal expiries run base by base)
+    if a._e != b._e:
+        return a._e < b._e
+    return a._f & _RANKS <= b._f & _RANKS
+
+
+def _pos(t, hi):
+    # first index below hi whose key <= t's (latest first).  O(log n), no allocation
     h = _heap
-    t = h[i]
-    while i:
-        p = (i - 1) >> 1
-        if not _less(t, h[p]):
-            break
-        h[i] = h[p]
-        h[i]._idx = i
-        i = p
-    h[i] = t
-    t._idx = i
+    lo = 0
+    while lo < hi:
+        m = (lo + hi) >> 1
+        if _le(h[m], t):
+            hi = m
+        else:
+            lo = m + 1
+    return lo
 
 
-def _down(i):
+def _insert(t):
+    # list growth is the one allocation, done by insert before it moves anything
+    _heap.insert(_pos(t, len(_heap)), t)
+
+
+def _remove(t):
+    # allocation-free: a shrink leaves room for the next insert (alloc/2 > len)
     h = _heap
-    n = len(h)
+    i = _pos(t, len(h))
+    while h[i] is not t:
+        i += 1
+    del h[i]
+
+
+def _settle():
+    # the head's key grew (forwarded in IRQ): move it left to its place.  O(k)
+    h = _heap
+    i = len(h) - 1
     t = h[i]
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and _less(h[c + 1], h[c]):
-            c += 1
-        if not _less(h[c], t):
-            break
-        h[i] = h[c]
-        h[i]._idx = i
-        i = c
+    while i and _le(h[i - 1], t):
+        h[i] = h[i - 1]
+        i -= 1
     h[i] = t
-    t._idx = i
 
 
-def _heap_remove(t):
-    # allocation-free (pop only shrinks)
-    i = t._idx
-    last = _heap.pop()
-    if last is not t:
-        _heap[i] = last
-        last._idx = i
-        _down(i)
-        _up(last._idx)
-    t._idx = -1
-
-
-def _keys(t, soft, hard):
-    """(soft key, hard key): the expiries on the monotonic clock.  Allocates."""
-    off = _kt.clock_offset(t._clock) if t._clock != 1 else 0
-    return soft - off, hard - off
-
-
-def _requeue(t, soft, hard, skey, key):
-    """Queue t (or move it) with these expiries: the commit step.  The one
-    allocation (growing the list for a timer not yet queued) comes first."""
-    global _seq
-    if t._idx < 0:
-        _heap.append(t)  # MemoryError here: nothing changed
-        t._idx = len(_heap) - 1
-    _seq = (_seq + 1) & _SEQ_MASK
-    t._seq = _seq
-    t._softexpires = soft
-    t._expires = hard
-    t._skey = skey
-    t._key = key
-    t._state |= _ENQUEUED
-    _up(t._idx)
-    _down(t._idx)
-
-
-def _enqueue(t):
-    s, k = _keys(t, t._softexpires, t._expires)
-    _requeue(t, t._softexpires, t._expires, s, k)
-
-
-def _demote(t):
-    """Take t out of IRQ dispatch before task/softirq code changes it."""
-    global _hard_head
-    if t is _hard_head:
-        _sync()
-        st = core.hw.irq_save()
-        _hard_head = None
-        core.hw.irq_restore(st)
-
-
-def _sync(detach=False):
-    """Fold what the hard IRQ did to the head HARD timer back into the queue.
-    Task/softirq context; every queue operation starts here.  detach=True
-    also takes the head out of IRQ dispatch (the softirq run does)."""
-    global _hard_head, _irq_exc, _irq_exc_t, _h_fwd, _h_rem0, _h_defer, _irq_badret
-    global _h_iv, _h_ivc, _h_ivr
+def _fix():
+    """Take the hard head out of IRQ dispatch and fold what its IRQ did back
+    into the queue.  Task/softirq context; every queue operation starts here."""
+    global _hard_head, _zombie, _h_defer, _irq_exc, _irq_exc_t, _irq_badret, _moved
     t = _hard_head
-    if t is not None:
+    z = _zombie
+    if t is not None or z is not None:
         hw = core.hw
-        npc = core.NS_PER_CYC
-        while True:  # until no IRQ forwarded between the snapshot and the commit
-            st = hw.irq_save()
-            c, r1, r0, iv = _h_fwd, _h_rem, _h_rem0, _h_defer
-            hw.irq_restore(st)
-            if c or r1 != r0:
-                ns = c * npc + r1 - r0  # heap ints: may raise, nothing changed yet
-                s2, e2, sk2, k2 = t._softexpires + ns, t._expires + ns, t._skey + ns, t._key + ns
-            st = hw.irq_save()
-            if _h_fwd == c and _h_rem == r1 and _h_defer is iv:
-                _h_fwd = 0
-                _h_rem0 = r1
-                _h_defer = None
-                gone = not t._state & _ENQUEUED
-                if detach or gone:
-                    _hard_head = None
-                hw.irq_restore(st)
-                break
-            hw.irq_restore(st)
-        if c or r1 != r0:
-            t._softexpires, t._expires, t._skey, t._key = s2, e2, sk2, k2
-        if t._idx >= 0:
-            if gone:
-                _heap_remove(t)
-            else:
-                _down(t._idx)
-                if iv is not None:  # the IRQ left this forward to us
-                    _forward_ns(t, core.ktime_get() + (t._expires - t._key), iv)
-                    _down(t._idx)
-                    if iv >= npc:
-                        _h_iv, _h_ivc, _h_ivr = iv, iv // npc, iv % npc
+        st = hw.irq_save()
+        _hard_head = _zombie = None
+        iv = _h_defer
+        _h_defer = None
+        moved = _moved
+        _moved = False
+        hw.irq_restore(st)
+        h = _heap
+        if z is not None and h and h[-1] is z and not z._f & 3:
+            h.pop()  # its IRQ callback returned NORESTART
+        elif t is not None and h and h[-1] is t:
+            if moved:
+                _settle()
+            if iv is not None and t._f & _ENQUEUED:  # the IRQ left this forward to us
+                _remove(t)
+                try:
+                    _forward_abs(t, _abs_now(t), iv)
+                finally:
+                    _insert(t)
     if _irq_exc is not None:
         e, et = _irq_exc, _irq_exc_t
         _irq_exc = _irq_exc_t = None
@@ -255,34 +211,111 @@ def _sync(detach=False):
         _warn_ret(bt, "not 0/1 (hard)")
 
 
+_sync = _fix  # older name (ktimers.proc)
+
+
 def _warn_ret(t, r):
     _bug.WARN_ONCE(True, "hrtimer: callback of timer %d returned %s, not HRTIMER_NORESTART/RESTART", t.trace_id, r)
 
 
-def _forward_ns(t, now, interval):
-    """hrtimer_forward on the timer's fields, no queued check.  Returns the
-    overrun count; saturates at KTIME_MAX.  Allocates (64-bit ns)."""
-    delta = now - t._expires
+def _rebase(shift, ep):
+    """The epoch moves by shift ns to epoch ep: every queued key moves with it.
+    All-or-nothing: keys that would leave the small-int range (far timers)
+    are computed into _scratch first (the only allocation).  O(n)."""
+    global _expires_next
+    _fix()
+    h = _heap
+    lo = -_SMALL_MAX + shift if shift <= _SMALL_MAX else None
+    k = 0
+    for t in h:
+        e = t._e
+        if lo is None or not lo <= e <= _SMALL_MAX:
+            if k == len(_scratch):
+                _scratch.append(None)
+            _scratch[k] = e - shift
+            k += 1
+    k = 0
+    for t in h:
+        e = t._e
+        if lo is None or not lo <= e <= _SMALL_MAX:
+            t._e = _scratch[k]
+            _scratch[k] = None
+            k += 1
+        else:
+            t._e = e - shift
+        t._p = ep
+    _expires_next = None  # core reprograms once the epoch has moved
+
+
+# --- exact ns -----------------------------------------------------------------
+
+
+def _base(t):
+    # ns of the timer's clock at its epoch (heap int)
+    return t._p * core._EP_NS + t._o
+
+
+def _abs_now(t):
+    # now on the timer's clock, in ns.  Allocates
+    c = _CLOCK_OF[(t._f & _RANKS) >> 3]
+    n = core.ktime_get()
+    return n + _kt.clock_offset(c) if c != 1 else n
+
+
+def _set_abs(t, soft, hard):
+    """Store expiries given in ns of the timer's clock (not queued).  Allocates
+    first, then assigns."""
+    ep = core._ep
+    e = hard - ep * core._EP_NS - t._o
+    d = hard - soft
+    t._p = ep
+    t._e = e
+    if t._d != d:
+        t._d = d
+
+
+def _forward_abs(t, now, interval):
+    """hrtimer_forward on ns of the timer's clock; saturates at KTIME_MAX.
+    Returns the overrun count.  Allocates."""
+    base = _base(t)
+    hard = t._e + base
+    delta = now - hard
     if delta < 0:
         return 0
     if interval < 1:
         interval = 1
+    soft = hard - t._d
+    add = _kt.ktime_add_safe
     orun = 1
     if delta >= interval:
         orun = delta // interval
         inc = interval * orun
-        t._expires = _kt.ktime_add_safe(t._expires, inc)
-        t._softexpires = _kt.ktime_add_safe(t._softexpires, inc)
-        t._key = _kt.ktime_add_safe(t._key, inc)
-        t._skey = _kt.ktime_add_safe(t._skey, inc)
-        if t._expires > now:
+        hard = add(hard, inc)
+        soft = add(soft, inc)
+        if hard > now:
+            _set_abs(t, soft, hard)
             return orun
         orun += 1
-    t._expires = _kt.ktime_add_safe(t._expires, interval)
-    t._softexpires = _kt.ktime_add_safe(t._softexpires, interval)
-    t._key = _kt.ktime_add_safe(t._key, interval)
-    t._skey = _kt.ktime_add_safe(t._skey, interval)
+    _set_abs(t, add(soft, interval), add(hard, interval))
     return orun
+
+
+def _forward_rel(t, now, interval):
+    """hrtimer_forward with now in the timer's own frame (ns since its epoch,
+    its offset): small ints, allocation-free while they stay small."""
+    delta = now - t._e
+    if delta < 0:
+        return 0
+    if interval < 1:
+        interval = 1
+    if delta > _SMALL_MAX - interval or now > _SMALL_MAX - interval:
+        return _forward_abs(t, now + _base(t), interval)  # large: exact, saturating
+    orun = delta // interval + 1
+    t._e += orun * interval
+    return orun
+
+
+# --- the clock event device ------------------------------------------------------
 
 
 def _clamp_cyc(c):
@@ -294,187 +327,192 @@ def _clamp_cyc(c):
     return c
 
 
-def _head():
-    # (head, hard head candidate, next other queued timer) of the queue
-    t = _heap[0]
-    hw = core.hw
-    hh = t if (t._hard and hw.HARD_IRQ and core.NS_PER_CYC) else None
-    o = None  # the next queued event: the hard head's IRQ must stop before it
-    if hh is not None and len(_heap) > 1:
-        o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
-    return t, hh, o
+def _raw_at(ns):
+    # raw counter at ns since the epoch, rounded up (never early); task/softirq
+    c = core.ns_to_cycles_up(ns)
+    if c < 0:  # before the epoch (an overdue timer): small ints
+        return (core._ep_raw + c) & _mask
+    return core.raw_add(core._ep_raw, c & _mask)
 
 
 def _reprogram(force=False):
-    """Program the clock event device for the head (tick_program_event).
-    Everything that allocates is computed before anything changes; a hard
-    head in IRQ dispatch is first folded and taken out of it atomically
-    (_sync(True)), so no forward done by its IRQ meanwhile is lost."""
-    global _expires_next, _hard_head, _ce_limit, nr_reprograms
-    global _h_exp, _h_rem, _h_dc, _h_dr, _h_fwd, _h_rem0, _h_moved, _h_defer, _limit_key
+    """Program the clock event device for the head (tick_program_event), with
+    the handler that serves it: _ce_irq for a HARD head (dispatched in hard
+    IRQ), _ce_soft for a SOFT head where the backend delivers scheduled,
+    else _ce_irq raising HRTIMER_SOFTIRQ.  Everything that allocates comes
+    before the commit, which runs with interrupts off."""
+    global _expires_next, _hard_head, _hs_raw, _ha_raw, _lim_raw, _lim, _moved, _h_defer
+    global nr_reprograms, _ce_mode
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
-    if _heap:
-        t, hh, o = _head()
-        okey = o._key if o is not None else None
-        if t._key == _expires_next and hh is _hard_head and not force and (hh is None or okey == _limit_key):
-            return
-    if _hard_head is not None:
-        _sync(True)
-    if not _heap:
+    if _hard_head is not None or _zombie is not None:
+        _fix()
+    h = _heap
+    if not h:
         if _expires_next is not None:
             st = hw.irq_save()
             hw.ce_stop()
+            core._ce_watch = False
             hw.irq_restore(st)
             _expires_next = None
         return
-    t, hh, o = _head()
-    okey = o._key if o is not None else None
-    npc = core.NS_PER_CYC
-    d = t._key - core.ktime_get()
+    t = h[-1]
+    hh = t if _hard_ok and t._f & _HARD and t._d // _npc <= _mask >> 2 else None
+    fn = _ce_irq if hh is not None or not _soft_ok else _ce_soft
+    if hh is None and t._e == _expires_next and fn is _ce_mode and not force:
+        return
+    d = t._e - core.now_rel()
     cyc = _clamp_cyc(core.ns_to_cycles_up(d) if d > 0 else 0)
     if hh is not None:
-        c = t._skey // npc
-        exp = (c + core._raw0) & core.CS_MASK
-        rem = t._skey - c * npc
-        dl = t._key - t._skey
-        dc = dl // npc
-        if dc > core.CS_MASK >> 2:
-            hh = None  # a range this wide: dispatch from the softirq
-        else:
-            dr = dl - dc * npc
-            if o is not None:
-                lim = core.ns_to_raw(okey)
-            else:
-                lim = (hw.cs_read() + hw.CE_MAX_CYC) & core.CS_MASK
+        hs = _raw_at(t._e - t._d)
+        ha = _raw_at(t._e)
+        lim = len(h) > 1
+        lr = _raw_at(h[-2]._e) if lim else 0
+    else:
+        wat = core.raw_add(hw.cs_read(), (cyc + core._tick_cyc) & _mask)
     st = hw.irq_save()
     if hh is not None:
-        _h_exp, _h_rem, _h_dc, _h_dr, _ce_limit = exp, rem, dc, dr, lim
-        _limit_key = okey
-        _h_fwd = 0
-        _h_rem0 = rem
+        _hs_raw, _ha_raw, _lim, _lim_raw = hs, ha, lim, lr
+        _moved = False
         _h_defer = None
+        core._ce_watch = False
+    else:
+        core._ce_watch_at = wat
+        core._ce_watch = fn is _ce_soft
     _hard_head = hh
-    hw.ce_set_next(cyc, _ce_irq)
+    if fn is _ce_soft:
+        hw.ce_set_next(cyc, fn, False)
+    else:
+        hw.ce_set_next(cyc, fn)
     hw.irq_restore(st)
-    _expires_next = t._key
+    _ce_mode = fn
+    _expires_next = t._e
     nr_reprograms += 1
 
 
 def _ce_irq(_):
-    # hrtimer_interrupt, hard half.  Hard IRQ context: small ints only.  Any
-    # error still leaves the device programmed or HRTIMER_SOFTIRQ raised.
-    global _irq_exc, _irq_exc_t, nr_events, _h_moved, _irq_badret, nr_irq_errors
+    # hrtimer_interrupt, hard half.  Hard IRQ context: small ints only.  The due
+    # head's callback comes first (its lateness is read at its first statement);
+    # any error still leaves the device programmed or HRTIMER_SOFTIRQ raised.
+    global _irq_exc, _irq_exc_t, nr_events, _moved, _irq_badret, nr_irq_errors
+    global _hard_head, _zombie, _hs_raw, _ha_raw
     t = _hard_head
-    hw = core.hw
-    nr_events += 1
     if t is None:
+        nr_events += 1
         core.raise_softirq_irq(2)
         return
     try:
-        raw_add = core.raw_add
-        raw_diff = core.raw_diff
-        now = hw.cs_read()
-        target = raw_add(_h_exp, 1 if _h_rem else 0)
-        if raw_diff(now, target) >= 0:
-            _tr.record(6, t.trace_id, now, target, 1)  # before any state changes
-            t._state = _CALLBACK
-            _h_moved = False
+        if ((_cs() - _hs_raw) & _mask) < _half:
+            if _tr.enabled:
+                _tr.record(6, t.trace_id, _cs(), _hs_raw, 1)  # before any state changes
+            t._f ^= 3  # ENQUEUED -> CALLBACK
             core._hardirq += 1
-            r = 0
             try:
                 r = t.function(t)
             except Exception as e:
                 _irq_exc = e
                 _irq_exc_t = t
-            finally:
-                core._hardirq -= 1
+                r = 0
+            core._hardirq -= 1
+            nr_events += 1
             if r != 0 and r != 1:
                 _irq_badret = t
                 r = 0
-            t._state = _ENQUEUED if r == 1 else 0
-            _tr.record(7, t.trace_id, hw.cs_read(), r, 0)
-            if r != 1 or not _h_moved or _h_defer is not None:
+            t._f ^= 3 if r == 1 else _CALLBACK  # -> ENQUEUED, or inactive (still listed)
+            if _tr.enabled:
+                _tr.record(7, t.trace_id, _cs(), r, 0)
+            if r != 1 or not _moved or _h_defer is not None:
+                if r != 1:
+                    _hard_head = None
+                    _zombie = t
                 core.raise_softirq_irq(2)
                 return
-            target = raw_add(_h_exp, 1 if _h_rem else 0)
+            # the forwarded expiry, on raw counter values (small ints, masked)
+            er = core._ep_raw
+            c = -(-(t._e - t._d) // _npc)
+            _hs_raw = core.raw_add(er, c) if c >= 0 else (er + c) & _mask
+            _ha_raw = core.raw_add(er, -(-t._e // _npc))
+        else:
+            nr_events += 1
         # next event: the hard head again, or the next queued event if sooner;
         # once that one is due, only the softirq can serve it (no IRQ storm)
-        now = hw.cs_read()
-        if raw_diff(now, _ce_limit) >= 0:
-            at = target
-            core.raise_softirq_irq(2)
-        elif raw_diff(target, _ce_limit) < 0:
-            at = target
-        else:
-            at = _ce_limit
-        now = hw.cs_read()  # read last: the device counts from when it is programmed
-        hw.ce_set_next(_clamp_cyc(raw_diff(at, now)), _ce_irq)
+        at = _ha_raw
+        now = _cs()
+        if _lim:
+            if ((now - _lim_raw) & _mask) < _half:
+                core.raise_softirq_irq(2)
+            elif ((at - _lim_raw) & _mask) < _half:
+                at = _lim_raw
+        core.hw.ce_set_next(_clamp_cyc(core.raw_diff(at, _cs())), _ce_irq)
     except BaseException:  # noqa: the device must keep firing
         nr_irq_errors += 1
-        if t._state & _CALLBACK:
-            t._state = _ENQUEUED  # did not run: the softirq runs it at its expiry
+        core._hardirq = 0
+        if t._f & _CALLBACK:
+            t._f ^= 3  # did not run: the softirq runs it at its expiry
         core.raise_softirq_irq(2)
 
 
-def _hard_behind(now):
-    # cycles by which now is past the hard expiry (>= 0: expired), else -1
-    npc = core.NS_PER_CYC
-    hr = _h_rem + _h_dr
-    hc = core.raw_add(_h_exp, _h_dc)
-    if hr >= npc:
-        hc = core.raw_add(hc, 1)
-        hr -= npc
-    d = core.raw_diff(now, hc)
-    if d < 0 or (d == 0 and hr):
-        return -1
-    return d
-
-
 def _forward_irq(t, interval):
-    # hrtimer_forward_now from the timer's own hard IRQ callback: (cycles, ns
-    # remainder) arithmetic on small ints, every raw sum masked.  Each pass adds
-    # k < (time past expiry) / interval whole intervals, at least 1: O(1)
-    # when on time, O(log) after a long stall.
-    global _h_exp, _h_rem, _h_fwd, _h_moved, _h_defer
-    npc = core.NS_PER_CYC
-    if interval is _h_iv:
-        ivc = _h_ivc
-        ivr = _h_ivr
-    elif npc <= interval <= _SMALL_MAX:
-        ivc = interval // npc
-        ivr = interval - ivc * npc
-    else:  # needs a heap int or a huge loop: the softirq forwards it
+    # hrtimer_forward_now from the hard head's own callback in hard IRQ: the
+    # same arithmetic as _forward_rel on ns since the epoch, small ints only.
+    # What needs a heap int is left to the softirq (_h_defer).  O(1).
+    global _moved, _h_defer
+    d = (_cs() - core._ep_raw) & _mask
+    if d > _dmax or not 1 <= interval <= _SMALL_MAX:
         _h_defer = interval
-        _h_moved = True
+        _moved = True
         return 1
-    raw_add = core.raw_add
-    now = core.hw.cs_read()
-    orun = 0
-    while True:
-        dc = _hard_behind(now)
-        if dc < 0:
-            break
-        k = (dc - 1) // (ivc + 1) if dc > 1 else 0
-        if k < 1:
-            k = 1
-        a = k // npc
-        r = _h_rem + (k - a * npc) * ivr
-        addc = k * ivc + a * ivr + r // npc
-        _h_rem = r % npc
-        _h_exp = raw_add(_h_exp, addc)
-        _h_fwd = raw_add(_h_fwd, addc)
-        orun += k
-    if orun:
-        _h_moved = True
+    now = d * _npc
+    delta = now - t._e
+    if delta < 0:
+        return 0
+    if delta > _SMALL_MAX - interval or now > _SMALL_MAX - interval:
+        _h_defer = interval
+        _moved = True
+        return 1
+    orun = delta // interval + 1
+    t._e += orun * interval
+    _moved = True
     return orun
+
+
+# --- HRTIMER_SOFTIRQ ---------------------------------------------------------------
+
+
+def _ce_soft(_):
+    # The clock event delivered through the schedule queue (softirq context):
+    # run the due head at once, then the rest of HRTIMER_SOFTIRQ.  Only the
+    # checks that keep it correct come before the callback.
+    global nr_events
+    h = _heap
+    c = core
+    if h and not (c._softirq or c._bh or c._hardirq or c._pending & 1) and _hard_head is None and _zombie is None:
+        t = h[-1]
+        # due, and no jiffy waiting to be counted first (TIMER_SOFTIRQ runs before us)
+        if t._e - t._d <= c.now_rel() and ((_cs() - c._tick_raw) & _mask) < c._tick_cyc:
+            h.pop()
+            c._softirq += 1
+            try:
+                _run_one(t)
+            finally:
+                c._softirq -= 1
+            nr_events += 1
+            c._ce_watch = False
+            # the rest (other due timers, reprogramming) after the callback, now
+            st = c.hw.irq_save()
+            c._pending |= 2
+            c.hw.irq_restore(st)
+            c.run_softirq()
+            return
+    nr_events += 1
+    c.raise_softirq_irq(2)
 
 
 def _run_softirq():
     # HRTIMER_SOFTIRQ: run expired timers, then reprogram.  Softirq context.
     global _in_run
-    _sync(True)
+    _fix()
     _in_run = True
     try:
         hang = _run_queues()
@@ -486,19 +524,21 @@ def _run_softirq():
 
 def _run_queues():
     global nr_retries, nr_hangs, max_hang_time, _expires_next
-    start = now = core.ktime_get()
+    start = now = core.now_rel()
     passes = 0
+    h = _heap
     while True:
-        budget = len(_heap)
-        while _heap and budget:
-            t = _heap[0]
-            if t._skey > now:
+        budget = len(h)
+        while h and budget:
+            t = h[-1]
+            if t._e - t._d > now:
                 break
             budget -= 1
+            h.pop()
             _run_one(t)
         passes += 1
-        now = core.ktime_get()
-        if not _heap or _heap[0]._skey > now:
+        now = core.now_rel()
+        if not h or h[-1]._e - h[-1]._d > now:
             break
         nr_retries += 1
         if passes >= 3:
@@ -516,60 +556,87 @@ def _run_queues():
 
 
 def _run_one(t):
-    # __run_hrtimer: dequeue, run, requeue on RESTART.  Softirq context.
-    a = core.ns_to_raw(t._skey)  # allocates: before anything changes
-    _heap_remove(t)
-    t._state = _CALLBACK
-    prev = _pk.set_current_module(t._owner)
-    _tr.record(6, t.trace_id, core.hw.cs_read(), a, 0)
-    r = 0
+    # __run_hrtimer: t is already off the list; run it, requeue on RESTART.
+    # Softirq context.  Allocation-free for a MONOTONIC timer that forwards by
+    # a small interval (its list slot is reused).
+    t._f = t._f & ~3 | _CALLBACK
+    ow = t._owner
+    prev = _pk._cur_module
+    if ow is not prev:
+        _pk._cur_module = ow
+    if _tr.enabled:
+        _tr.record(6, t.trace_id, core.hw.cs_read(), _raw_at(t._e - t._d), 0)
     try:
         r = t.function(t)
     except Exception as e:
         core.log_callback_error("hrtimer", t, e)
         r = 0
-    finally:
-        _pk.set_current_module(prev)
-        t._state &= ~_CALLBACK
-    if r != 0 and r != _RESTART:
+    if ow is not prev:
+        _pk._cur_module = prev
+    f = t._f
+    if r != 0 and r != 1:
         _warn_ret(t, repr(r))
         r = 0
-    if r == _RESTART and not t._state & _ENQUEUED:
-        _enqueue(t)
-    _tr.record(7, t.trace_id, core.hw.cs_read(), r, 0)
+    if f & _ENQUEUED:  # restarted by hrtimer_start from the callback
+        t._f = f & ~_CALLBACK
+    elif r == 1:
+        try:
+            _insert(t)
+        except MemoryError:
+            t._f = f & ~3
+            raise
+        t._f = f & ~3 | _ENQUEUED
+    else:
+        t._f = f & ~3
+    if _tr.enabled:
+        _tr.record(7, t.trace_id, core.hw.cs_read(), r, 0)
 
 
 def _pending_of(owner):
-    return [("hrtimer", t) for t in _heap if t._owner == owner and t._state & _ENQUEUED]
+    return [("hrtimer", t) for t in _heap if t._owner == owner and t._f & _ENQUEUED]
 
 
 def queue_check(*timers):
-    """Invariant check for tests: heap order, indexes and states; the hard
-    head (if any) is at the head; each timer given is queued exactly when it
-    says so.  Returns the queue length; raises AssertionError if broken."""
-    for i, t in enumerate(_heap):
-        assert t._idx == i, "hrtimer %d at %d says %d" % (t.trace_id, i, t._idx)
-        assert t._state & _ENQUEUED, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
-        if i:
-            assert not _less(t, _heap[(i - 1) >> 1]), "heap order broken at %d" % i
+    """Invariant check for tests: order, epochs and states; the hard head (if
+    any) is at the head; each timer given is queued exactly when it says so.
+    Returns the queue length; raises AssertionError if broken."""
+    h = _heap
+    ep = core._ep
+    for i, t in enumerate(h):
+        assert t._f & _ENQUEUED or t is _zombie, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
+        assert t._p == ep, "hrtimer %d keyed to epoch %d, not %d" % (t.trace_id, t._p, ep)
+        if i and not (i == len(h) - 1 and t is _hard_head):
+            assert _le(t, h[i - 1]), "queue order broken at %d" % i
     for t in timers:
-        q = bool(t._state & _ENQUEUED)
-        inq = 0 <= t._idx < len(_heap) and _heap[t._idx] is t
+        q = bool(t._f & _ENQUEUED)
+        inq = 0 < h.count(t) if h else False
         assert q == inq, "hrtimer %d: ENQUEUED=%r but in queue=%r" % (t.trace_id, q, inq)
-        assert inq or t._idx == -1, "hrtimer %d: stale index %d" % (t.trace_id, t._idx)
-    if _hard_head is not None and _hard_head._state & _ENQUEUED:
-        assert _heap and _heap[0] is _hard_head, "hard head %d not at the head" % _hard_head.trace_id
-    return len(_heap)
+    if _hard_head is not None and _hard_head._f & _ENQUEUED:
+        assert h and h[-1] is _hard_head, "hard head %d not at the head" % _hard_head.trace_id
+    return len(h)
 
 
 def _clock_was_set():
     """Re-key REALTIME/BOOTTIME/TAI timers after their offset changed
     (clock_was_set -> hrtimer retrigger).  All-or-nothing: the new keys are
-    computed first, then each timer moves in place."""
-    _sync()
-    if _hard_head is not None and _hard_head._clock != 1:
-        _demote(_hard_head)
-    moves = [(t,) + _keys(t, t._softexpires, t._expires) for t in _heap if t._clock != 1]
-    for t, sk, k in moves:
-        _requeue(t, t._softexpires, t._expires, sk, k)
+    computed first, then each timer moves (stable insertion sort: FIFO kept)."""
+    _fix()
+    off = _kt.clock_offset
+    moves = []
+    for t in _heap:
+        if t._f & _RANKS:
+            o = off(_CLOCK_OF[(t._f & _RANKS) >> 3])
+            if o != t._o:
+                moves.append((t, t._e + t._o - o, o))
+    for t, e, o in moves:
+        t._e = e
+        t._o = o
+    h = _heap
+    for i in range(len(h) - 2, -1, -1):  # latest first: sink each into the sorted tail
+        t = h[i]
+        j = i
+        while j + 1 < len(h) and not _le(h[j + 1], t):
+            h[j] = h[j + 1]
+            j += 1
+        h[j] = t
     _reprogram(True)

@@ -254,6 +254,7 @@ hrtimer_cancel(hh)
 # --- (3) the clock event keeps firing after any error in its IRQ --------------------
 class _BadTrace:
     _on = False
+    enabled = True  # call sites test it before record()
     n = [1]
 
     @staticmethod

@@ -352,8 +352,14 @@ def jiffy_start_raw(j):
     return (r + d * _tick_cyc) & CS_MASK
 
 
+def _hard():
+    # hard IRQ context: a counted handler, or a HARD hrtimer callback (which
+    # ktimers.hrtimer_base marks with one global store, not a counter here)
+    return _hardirq > 0 or (_hrtimer_mod is not None and _hrtimer_mod._irq_run is not None)
+
+
 def in_hardirq():
-    return _hardirq > 0
+    return _hard()
 
 
 def in_softirq():
@@ -361,7 +367,7 @@ def in_softirq():
 
 
 def in_interrupt():
-    return _hardirq > 0 or _softirq > 0
+    return _softirq > 0 or _hard()
 
 
 # --- tick and softirqs ------------------------------------------------------
@@ -472,7 +478,7 @@ def local_bh_enable():
     """Undo local_bh_disable(); run softirqs that were held back."""
     global _bh
     _bh -= 1
-    if not _bh and _pending and not _softirq and not _hardirq and hw is not None:
+    if not _bh and _pending and not _softirq and not _hard() and hw is not None:
         run_softirq()
 
 
@@ -493,7 +499,7 @@ def update_tick_budget():
 def idle():
     """Let time pass: wait for an interrupt while scheduled work runs.  Task
     context only (sleeping in softirq is 'scheduling while atomic')."""
-    if _softirq or _hardirq:
+    if _softirq or _hard():
         raise RuntimeError("BUG: scheduling while atomic (sleep in timer callback)")
     hw.idle()
     if _pending and (_direct or not _armed):
@@ -501,7 +507,7 @@ def idle():
 
 
 def might_sleep(fn):
-    if _softirq or _hardirq:
+    if _softirq or _hard():
         raise RuntimeError("%s: called from atomic context (timer callback)" % fn)
 
 

@@ -76,52 +76,38 @@ class hrtimer:
         _tid = _tid % 0x7FFF + 1
         self._f = (0x7FFF + _tid) << 8  # trace_id 0x8000..0xFFFE: a u16 trace field
 
-    @property
-    def trace_id(self):
-        return self._f >> 8
-
-    @trace_id.setter
-    def trace_id(self, v):
-        if not isinstance(v, int) or not 0 <= v <= 0xFFFF:
-            raise ValueError("hrtimer.trace_id must be an int in 0..0xFFFF, got %r" % (v,))
-        self._f = self._f & 0xFF | v << 8
-
-    # read-only views (tests, /proc): the fields the kernel's struct has
-    @property
-    def _state(self):
-        return self._f & 3
-
-    @property
-    def _hard(self):
-        return bool(self._f & _HARD)
-
-    @property
-    def _clock(self):
-        return _b._CLOCK_OF[(self._f & _RANKS) >> 3]
-
-    @property
-    def _expires(self):
-        return _expires_of(self)
-
-    @property
-    def _softexpires(self):
-        return _expires_of(self) - self._d
-
-    @property
-    def _key(self):  # monotonic hard expiry
-        return self._e + self._p * core._EP_NS
-
-    @property
-    def _skey(self):
-        return self._e - self._d + self._p * core._EP_NS
-
-    @property
-    def _seq(self):  # FIFO rank among equal keys (list position, head last)
-        h = _b._heap
-        return -h.index(self) if self._f & _ENQUEUED else 0
+    def __getattr__(self, name):
+        # Views computed on a miss only: no property on the class, so storing
+        # the hot attributes stays a plain instance store.  Setting trace_id
+        # stores a real attribute that then wins.
+        if name == "trace_id":
+            return self._f >> 8
+        if name == "_state":  # the kernel's state bits
+            return _state_of(self)
+        if name == "_hard":
+            return bool(self._f & _HARD)
+        if name == "_clock":
+            return _b._CLOCK_OF[(self._f & _RANKS) >> 3]
+        if name == "_expires":
+            return _expires_of(self)
+        if name == "_softexpires":
+            return _expires_of(self) - self._d
+        if name == "_key":  # monotonic hard expiry
+            return self._e + self._p * core._EP_NS
+        if name == "_skey":
+            return self._e - self._d + self._p * core._EP_NS
+        if name == "_seq":  # FIFO rank among equal keys (list position, head last)
+            return -_b._heap.index(self) if self._f & _ENQUEUED else 0
+        raise AttributeError(name)
 
     def __repr__(self):
-        return "<hrtimer %d expires=%d state=%d>" % (self.trace_id, _expires_of(self), self._f & 3)
+        return "<hrtimer %d expires=%d state=%d>" % (self.trace_id, _expires_of(self), _state_of(self))
+
+
+def _state_of(t):
+    # ENQUEUED / CALLBACK bits; a hard head keeps ENQUEUED while its callback
+    # runs in hard IRQ (_irq_run), where the kernel says CALLBACK
+    return _CALLBACK if t is _b._irq_run else t._f & 3
 
 
 def _expires_of(t):
@@ -186,7 +172,7 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
         raise ValueError("hrtimer_start_range_ns: range_ns must be >= 0, got %d" % range_ns)
     if timer.function is None:
         raise ValueError("hrtimer_start_range_ns: timer has no function (hrtimer_setup first)")
-    if core._hardirq:
+    if core.in_hardirq():
         raise RuntimeError("hrtimer_start: not from hard IRQ; return HRTIMER_RESTART")
     _b._fix()
     # everything that allocates first (64-bit ns), then the commit
@@ -271,7 +257,7 @@ def hrtimer_restart(timer):
 def _hrtimer_try_to_cancel(timer):
     """0 not active, 1 removed, -1 callback running.  Task/softirq context."""
     _check("hrtimer_try_to_cancel", timer)
-    f = timer._f  # the state alone: the hard head stays in IRQ dispatch
+    f = _state_of(timer)  # the state alone: the hard head stays in IRQ dispatch
     if f & _CALLBACK:
         return -1
     if not f & _ENQUEUED:
@@ -321,7 +307,7 @@ def hrtimer_forward(timer, now, interval):
     _check_int("hrtimer_forward", "interval", interval)
     if now - _expires_of(timer) < 0:
         return 0
-    if timer._f & _ENQUEUED:
+    if _state_of(timer) & _ENQUEUED:
         _bug.WARN(True, "hrtimer_forward: timer %d is queued", timer.trace_id)
         return 0
     return _b._forward_abs(timer, now, interval)
@@ -331,7 +317,7 @@ def hrtimer_forward_now(timer, interval):
     """hrtimer_forward(timer, now of its clock, interval).  From its own HARD
     callback in hard IRQ, or a MONOTONIC timer's callback in softirq with a
     small interval, it works on small ints: allocation-free.  O(1)."""
-    if core._hardirq and timer is _b._hard_head:
+    if timer is _b._irq_run:  # its own hard callback, in hard IRQ
         return _b._forward_irq(timer, interval)
     _check("hrtimer_forward_now", timer)
     _check_int("hrtimer_forward_now", "interval", interval)
@@ -342,17 +328,17 @@ def hrtimer_forward_now(timer, interval):
 
 def hrtimer_active(timer):
     _check("hrtimer_active", timer)
-    return timer._f & 3 != 0
+    return _state_of(timer) != 0
 
 
 def hrtimer_is_queued(timer):
     _check("hrtimer_is_queued", timer)
-    return bool(timer._f & _ENQUEUED)
+    return bool(_state_of(timer) & _ENQUEUED)
 
 
 def hrtimer_callback_running(timer):
     _check("hrtimer_callback_running", timer)
-    return bool(timer._f & _CALLBACK)
+    return bool(_state_of(timer) & _CALLBACK)
 
 
 def _locked(fn, timer):

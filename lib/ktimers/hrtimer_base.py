@@ -86,6 +86,14 @@ _irq_exc = None
 _irq_exc_t = None
 _irq_badret = None  # hard callback returned neither NORESTART nor RESTART
 _in_run = False
+_irq_run = None  # the hard head while its callback runs in hard IRQ (state CALLBACK)
+_h_fn = None  # its callback, bound when it became the hard head
+_sure = False  # the event was programmed for the hard head's own expiry: due on arrival
+_trc = False  # tracing on (mirrors trace.enabled, read in hard IRQ)
+_s_head = None  # SOFT head served by _ce_soft
+_ss_raw = 0  # raw counter: its soft expiry (rounded up)
+_s_fn = None
+_s_fast = False  # no owner module, no trace, not a DIRECT backend: the short path
 _scratch = []  # _rebase: far keys (heap ints) computed before the commit
 # bound by _reset: what the IRQ paths read (module globals, no attribute chains)
 _cs = None
@@ -95,6 +103,11 @@ _npc = 0
 _dmax = 0
 _hard_ok = False
 _soft_ok = False
+_rearm = None  # restart the clock event with the same handler (hard IRQ)
+_rearm_any = None  # the backend's own (ce_rearm), else None
+_cmin = 1
+_cmax = 1
+_cmax_ns = -1
 nr_events = 0
 nr_retries = 0
 nr_hangs = 0
@@ -108,12 +121,15 @@ _CLOCK_OF = (1, 0, 7, 11)
 
 def _reset():
     global _heap, _expires_next, _hard_head, _zombie, _h_defer, _irq_exc, _irq_exc_t, _irq_badret
-    global _cs, _mask, _half, _npc, _dmax, _hard_ok, _soft_ok, _ce_mode
+    global _cs, _mask, _half, _npc, _dmax, _hard_ok, _soft_ok, _ce_mode, _rearm, _cmin, _cmax
+    global _irq_run, _s_head, _sure, _trc, _rearm_any, _cmax_ns
     for t in _heap:
         t._f &= ~3
     _heap = []
     _expires_next = _ce_mode = None
-    _hard_head = _zombie = _h_defer = None
+    _hard_head = _zombie = _h_defer = _irq_run = _s_head = None
+    _sure = False
+    _trc = _tr.enabled
     _irq_exc = _irq_exc_t = _irq_badret = None
     hw = core.hw
     _cs = hw.cs_read
@@ -123,7 +139,23 @@ def _reset():
     _dmax = _SMALL_MAX // _npc if _npc else 0
     _hard_ok = bool(hw.HARD_IRQ and _npc)
     _soft_ok = bool(getattr(hw, "CE_SOFT", False))
+    _cmin, _cmax = hw.CE_MIN_CYC, hw.CE_MAX_CYC
+    _cmax_ns = _cmax * _npc if _npc else -1  # (a heap int, made once)
+    _rearm_any = _rearm = getattr(hw, "ce_rearm", None)
+    if _rearm is None:
+
+        def _rearm(c):  # a closure, made once: calling it allocates nothing
+            hw.ce_set_next(c, _ce_irq)
+
     core._ce_watch = False
+
+
+def _trace_changed(on):
+    # trace.enable()/disable(): the IRQ paths pick it up (the short SOFT path
+    # has no trace points: off until the next reprogram)
+    global _trc, _s_fast
+    _trc = on
+    _s_fast = False
 
 
 # --- the sorted list ----------------------------------------------------------
@@ -156,6 +188,9 @@ def _insert(t):
 
 def _remove(t):
     # allocation-free: a shrink leaves room for the next insert (alloc/2 > len)
+    global _s_head
+    if t is _s_head:
+        _s_head = None
     h = _heap
     i = _pos(t, len(h))
     while h[i] is not t:
@@ -186,15 +221,13 @@ def _fix():
         _hard_head = _zombie = None
         iv = _h_defer
         _h_defer = None
-        moved = _moved
         _moved = False
         hw.irq_restore(st)
         h = _heap
         if z is not None and h and h[-1] is z and not z._f & 3:
             h.pop()  # its IRQ callback returned NORESTART
         elif t is not None and h and h[-1] is t:
-            if moved:
-                _settle()
+            _settle()  # its IRQ may have forwarded it past others: O(1) if not
             if iv is not None and t._f & _ENQUEUED:  # the IRQ left this forward to us
                 _remove(t)
                 try:
@@ -342,7 +375,7 @@ def _reprogram(force=False):
     else _ce_irq raising HRTIMER_SOFTIRQ.  Everything that allocates comes
     before the commit, which runs with interrupts off."""
     global _expires_next, _hard_head, _hs_raw, _ha_raw, _lim_raw, _lim, _moved, _h_defer
-    global nr_reprograms, _ce_mode
+    global nr_reprograms, _ce_mode, _h_fn, _sure, _trc, _s_head, _ss_raw, _s_fn, _s_fast
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
@@ -350,6 +383,7 @@ def _reprogram(force=False):
         _fix()
     h = _heap
     if not h:
+        _s_head = None
         if _expires_next is not None:
             st = hw.irq_save()
             hw.ce_stop()
@@ -360,31 +394,55 @@ def _reprogram(force=False):
     t = h[-1]
     hh = t if _hard_ok and t._f & _HARD and t._d // _npc <= _mask >> 2 else None
     fn = _ce_irq if hh is not None or not _soft_ok else _ce_soft
-    if hh is None and t._e == _expires_next and fn is _ce_mode and not force:
+    if hh is None and t._e == _expires_next and fn is _ce_mode and not force and _s_head is t:
         return
+    _trc = _tr.enabled
     d = t._e - core.now_rel()
-    cyc = _clamp_cyc(core.ns_to_cycles_up(d) if d > 0 else 0)
+    sure = d <= _cmax_ns
+    at = _raw_at(t._e)  # the event: the head's hard expiry, rounded up
     if hh is not None:
         hs = _raw_at(t._e - t._d)
-        ha = _raw_at(t._e)
+        ha = at
         lim = len(h) > 1
         lr = _raw_at(h[-2]._e) if lim else 0
+        hf = t.function
     else:
-        wat = core.raw_add(hw.cs_read(), (cyc + core._tick_cyc) & _mask)
+        ss = _raw_at(t._e - t._d)
+        sf = t.function
+        fast = t._owner is None and not core._direct and not _trc
+        wat = core.raw_add(at, core._tick_cyc)
     st = hw.irq_save()
     if hh is not None:
-        _hs_raw, _ha_raw, _lim, _lim_raw = hs, ha, lim, lr
+        _hs_raw = hs  # one by one: a 4+ target unpacking builds a tuple
+        _ha_raw = ha
+        _lim = lim
+        _lim_raw = lr
+        _h_fn = hf
+        _sure = sure
         _moved = False
         _h_defer = None
+        _s_head = None
         core._ce_watch = False
     else:
+        _s_head = t
+        _ss_raw = ss
+        _s_fn = sf
+        _s_fast = fast
         core._ce_watch_at = wat
         core._ce_watch = fn is _ce_soft
     _hard_head = hh
-    if fn is _ce_soft:
-        hw.ce_set_next(cyc, fn, False)
+    # the counter is read last: the device counts from when it is started, so
+    # every instruction between the read and the start is lateness
+    if fn is _ce_mode and _rearm_any is not None:
+        d = (at - hw.cs_read()) & _mask
+        _rearm_any(_cmin if d >= _half or d < _cmin else _cmax if d > _cmax else d)
     else:
-        hw.ce_set_next(cyc, fn)
+        d = (at - hw.cs_read()) & _mask
+        cyc = _cmin if d >= _half or d < _cmin else _cmax if d > _cmax else d
+        if fn is _ce_soft:
+            hw.ce_set_next(cyc, fn, False)
+        else:
+            hw.ce_set_next(cyc, fn)
     hw.irq_restore(st)
     _ce_mode = fn
     _expires_next = t._e
@@ -393,41 +451,45 @@ def _reprogram(force=False):
 
 def _ce_irq(_):
     # hrtimer_interrupt, hard half.  Hard IRQ context: small ints only.  The due
-    # head's callback comes first (its lateness is read at its first statement);
-    # any error still leaves the device programmed or HRTIMER_SOFTIRQ raised.
-    global _irq_exc, _irq_exc_t, nr_events, _moved, _irq_badret, nr_irq_errors
-    global _hard_head, _zombie, _hs_raw, _ha_raw
+    # head's callback comes first (its lateness is read at its first statement):
+    # when the event was programmed for its own expiry (_sure) the device cannot
+    # have fired early, so not even the counter is read before the call.
+    # Bookkeeping after it.  Any error still leaves the device programmed or
+    # HRTIMER_SOFTIRQ raised.
+    global _irq_run, _irq_exc, _irq_exc_t, nr_events, _moved, _irq_badret, nr_irq_errors
+    global _hard_head, _zombie, _hs_raw, _ha_raw, _sure
     t = _hard_head
     if t is None:
         nr_events += 1
         core.raise_softirq_irq(2)
         return
     try:
-        if ((_cs() - _hs_raw) & _mask) < _half:
-            if _tr.enabled:
-                _tr.record(6, t.trace_id, _cs(), _hs_raw, 1)  # before any state changes
-            t._f ^= 3  # ENQUEUED -> CALLBACK
-            core._hardirq += 1
+        if _sure or ((_cs() - _hs_raw) & _mask) < _half:
+            if _trc:
+                _tr.record(6, t.trace_id, _cs(), _hs_raw, 1)
+            _irq_run = t  # state CALLBACK (see hrtimer._state_of)
             try:
-                r = t.function(t)
+                r = _h_fn(t)
             except Exception as e:
                 _irq_exc = e
                 _irq_exc_t = t
                 r = 0
-            core._hardirq -= 1
+            _irq_run = None
             nr_events += 1
             if r != 0 and r != 1:
                 _irq_badret = t
                 r = 0
-            t._f ^= 3 if r == 1 else _CALLBACK  # -> ENQUEUED, or inactive (still listed)
-            if _tr.enabled:
+            if _trc:
                 _tr.record(7, t.trace_id, _cs(), r, 0)
             if r != 1 or not _moved or _h_defer is not None:
                 if r != 1:
+                    t._f &= ~3  # inactive (still listed: _fix drops it)
                     _hard_head = None
                     _zombie = t
+                _sure = False
                 core.raise_softirq_irq(2)
                 return
+            _moved = False
             # the forwarded expiry, on raw counter values (small ints, masked)
             er = core._ep_raw
             c = -(-(t._e - t._d) // _npc)
@@ -438,18 +500,25 @@ def _ce_irq(_):
         # next event: the hard head again, or the next queued event if sooner;
         # once that one is due, only the softirq can serve it (no IRQ storm)
         at = _ha_raw
-        now = _cs()
+        sure = True
         if _lim:
-            if ((now - _lim_raw) & _mask) < _half:
+            if ((_cs() - _lim_raw) & _mask) < _half:
                 core.raise_softirq_irq(2)
             elif ((at - _lim_raw) & _mask) < _half:
                 at = _lim_raw
-        core.hw.ce_set_next(_clamp_cyc(core.raw_diff(at, _cs())), _ce_irq)
+                sure = False
+        d = (at - _cs()) & _mask  # read last: the device counts from when it is started
+        if d >= _half or d < _cmin:
+            d = _cmin
+        elif d > _cmax:
+            d = _cmax
+            sure = False
+        _sure = sure
+        _rearm(d)
     except BaseException:  # noqa: the device must keep firing
         nr_irq_errors += 1
-        core._hardirq = 0
-        if t._f & _CALLBACK:
-            t._f ^= 3  # did not run: the softirq runs it at its expiry
+        _irq_run = None
+        _sure = False
         core.raise_softirq_irq(2)
 
 
@@ -481,32 +550,44 @@ def _forward_irq(t, interval):
 
 
 def _ce_soft(_):
-    # The clock event delivered through the schedule queue (softirq context):
-    # run the due head at once, then the rest of HRTIMER_SOFTIRQ.  Only the
-    # checks that keep it correct come before the callback.
-    global nr_events
-    h = _heap
+    # The clock event delivered through the schedule queue (softirq context).
+    # Short path: the attached SOFT head, due on the counter, nothing holding
+    # softirqs off or pending before us -> its callback at once; the rest of
+    # HRTIMER_SOFTIRQ (requeue, other due timers, reprogramming) after it.
+    global nr_events, _s_head
+    t = _s_head
     c = core
-    if h and not (c._softirq or c._bh or c._hardirq or c._pending & 1) and _hard_head is None and _zombie is None:
-        t = h[-1]
-        # due, and no jiffy waiting to be counted first (TIMER_SOFTIRQ runs before us)
-        if t._e - t._d <= c.now_rel() and ((_cs() - c._tick_raw) & _mask) < c._tick_cyc:
-            h.pop()
+    if t is not None and _s_fast and ((_cs() - _ss_raw) & _mask) < _half:
+        if not (c._softirq or c._bh or c._pending) and _pk._cur_module is None:
+            _s_head = None
+            _heap.pop()
+            t._f ^= 3  # ENQUEUED -> CALLBACK
             c._softirq += 1
             try:
-                _run_one(t)
+                try:
+                    r = _s_fn(t)
+                except Exception as e:
+                    c.log_callback_error("hrtimer", t, e)
+                    r = 0
+                _finish(t, r)
             finally:
                 c._softirq -= 1
             nr_events += 1
             c._ce_watch = False
-            # the rest (other due timers, reprogramming) after the callback, now
             st = c.hw.irq_save()
             c._pending |= 2
             c.hw.irq_restore(st)
             c.run_softirq()
             return
+    # long path: HRTIMER_SOFTIRQ, in vector order after a pending TIMER_SOFTIRQ
     nr_events += 1
-    c.raise_softirq_irq(2)
+    if c._direct and ((_cs() - c._tick_raw) & _mask) >= c._tick_cyc:
+        c.raise_softirq_irq(2)  # a jiffy is due at this instant: the tick runs first
+        return
+    st = c.hw.irq_save()
+    c._pending |= 2
+    c.hw.irq_restore(st)
+    c.run_softirq()
 
 
 def _run_softirq():
@@ -523,7 +604,8 @@ def _run_softirq():
 
 
 def _run_queues():
-    global nr_retries, nr_hangs, max_hang_time, _expires_next
+    global nr_retries, nr_hangs, max_hang_time, _expires_next, _s_head, _ce_mode
+    _s_head = None
     start = now = core.now_rel()
     passes = 0
     h = _heap
@@ -550,6 +632,7 @@ def _run_queues():
                 _pk.printk("\x014hrtimer: interrupt took %d ns", took)
             delay = took if took < _HANG_MAX_NS else _HANG_MAX_NS
             core.hw.ce_set_next(_clamp_cyc(core.ns_to_cycles_up(delay)), _ce_irq)
+            _ce_mode = _ce_irq
             _expires_next = None
             return True
     return False
@@ -557,8 +640,7 @@ def _run_queues():
 
 def _run_one(t):
     # __run_hrtimer: t is already off the list; run it, requeue on RESTART.
-    # Softirq context.  Allocation-free for a MONOTONIC timer that forwards by
-    # a small interval (its list slot is reused).
+    # Softirq context.
     t._f = t._f & ~3 | _CALLBACK
     ow = t._owner
     prev = _pk._cur_module
@@ -571,8 +653,15 @@ def _run_one(t):
     except Exception as e:
         core.log_callback_error("hrtimer", t, e)
         r = 0
-    if ow is not prev:
-        _pk._cur_module = prev
+    finally:
+        if ow is not prev:
+            _pk._cur_module = prev
+    _finish(t, r)
+
+
+def _finish(t, r):
+    # after the callback: the state, and the requeue on RESTART (its list slot
+    # was freed by the pop: no growth, allocation-free)
     f = t._f
     if r != 0 and r != 1:
         _warn_ret(t, repr(r))
@@ -585,7 +674,7 @@ def _run_one(t):
         except MemoryError:
             t._f = f & ~3
             raise
-        t._f = f & ~3 | _ENQUEUED
+        t._f = f ^ 3  # CALLBACK -> ENQUEUED
     else:
         t._f = f & ~3
     if _tr.enabled:

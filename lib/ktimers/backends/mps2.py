@@ -98,6 +98,9 @@ class ClockHw:
             self.CE_MAX_CYC = self.CS_MASK >> 2
             self.cs_read = _narrow(self.CS_MASK)
         self._ce_start = self._ce.start
+        # restart the clock event with the handler and mode it has (a bound
+        # builtin: calling it allocates nothing, and no Python frame delays it)
+        self.ce_rearm = self._ce.start
         self._ce_stop = self._ce.stop
         self._ce_init = self._ce.init
         self._ce_h = None

@@ -355,7 +355,7 @@ def jiffy_start_raw(j):
 def _hard():
     # hard IRQ context: a counted handler, or a HARD hrtimer callback (which
     # ktimers.hrtimer_base marks with one global store, not a counter here)
-    return _hardirq > 0 or (_hrtimer_mod is not None and _hrtimer_mod._irq_run is not None)
+    return _hardirq > 0 or (_hrtimer_mod is not None and _hrtimer_mod._i._irq_run is not None)
 
 
 def in_hardirq():

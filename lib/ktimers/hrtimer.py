@@ -26,6 +26,8 @@ from . import printk as _pk
 from . import bug as _bug
 from . import hrtimer_base as _b
 
+_i = _b._i  # the IRQ side (ktimers.hrtimer_irq, native where it loads)
+
 
 HRTIMER_MODE_ABS = const(0x00)
 HRTIMER_MODE_REL = const(0x01)
@@ -107,7 +109,7 @@ class hrtimer:
 def _state_of(t):
     # ENQUEUED / CALLBACK bits; a hard head keeps ENQUEUED while its callback
     # runs in hard IRQ (_irq_run), where the kernel says CALLBACK
-    return _CALLBACK if t is _b._irq_run else t._f & 3
+    return _CALLBACK if t is _i._irq_run else t._f & 3
 
 
 def _expires_of(t):
@@ -317,8 +319,8 @@ def hrtimer_forward_now(timer, interval):
     """hrtimer_forward(timer, now of its clock, interval).  From its own HARD
     callback in hard IRQ, or a MONOTONIC timer's callback in softirq with a
     small interval, it works on small ints: allocation-free.  O(1)."""
-    if timer is _b._irq_run:  # its own hard callback, in hard IRQ
-        return _b._forward_irq(timer, interval)
+    if timer is _i._irq_run:  # its own hard callback, in hard IRQ
+        return _i._forward_irq(timer, interval)
     _check("hrtimer_forward_now", timer)
     _check_int("hrtimer_forward_now", "interval", interval)
     if not timer._f & (_RANKS | _ENQUEUED) and timer._p == core._ep:

@@ -64,6 +64,11 @@ from . import ktime as _kt
 from . import printk as _pk
 from . import bug as _bug
 
+try:  # the IRQ handlers as native code (flash builds it for the board's arch)
+    from . import hrtimer_irq_n as _i
+except Exception:  # absent (unix sources, frozen, no arch), or not loadable here
+    from . import hrtimer_irq as _i
+
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
 _HARD = const(4)
@@ -74,45 +79,16 @@ _SMALL_MAX = const(0x3FFFFFFF)
 _heap = []  # sorted, latest first: the head is _heap[-1]
 _expires_next = None  # key the clock event is programmed for
 _ce_mode = None  # handler it was programmed with
-_hard_head = None  # HARD timer at the head, dispatched from the IRQ
-_zombie = None  # hard head whose IRQ callback ended it (still listed)
-_hs_raw = 0  # raw counter: the hard head's soft expiry (rounded up)
-_ha_raw = 0  # raw counter: its hard expiry (rounded up): the event
-_lim_raw = 0  # raw counter: the next other event; past it the IRQ raises HRTIMER_SOFTIRQ
-_lim = False
-_moved = False  # the IRQ forwarded the hard head
-_h_defer = None  # interval the IRQ left to the softirq
-_irq_exc = None
-_irq_exc_t = None
-_irq_badret = None  # hard callback returned neither NORESTART nor RESTART
 _in_run = False
-_irq_run = None  # the hard head while its callback runs in hard IRQ (state CALLBACK)
-_h_fn = None  # its callback, bound when it became the hard head
-_sure = False  # the event was programmed for the hard head's own expiry: due on arrival
-_trc = False  # tracing on (mirrors trace.enabled, read in hard IRQ)
-_s_head = None  # SOFT head served by _ce_soft
-_ss_raw = 0  # raw counter: its soft expiry (rounded up)
-_s_fn = None
-_s_fast = False  # no owner module, no trace, not a DIRECT backend: the short path
 _scratch = []  # _rebase: far keys (heap ints) computed before the commit
-# bound by _reset: what the IRQ paths read (module globals, no attribute chains)
-_cs = None
-_mask = 0
-_half = 0
-_npc = 0
-_dmax = 0
+# the IRQ paths' state lives in ktimers.hrtimer_irq (_i), bound by _reset
 _hard_ok = False
 _soft_ok = False
-_rearm = None  # restart the clock event with the same handler (hard IRQ)
 _rearm_any = None  # the backend's own (ce_rearm), else None
-_cmin = 1
-_cmax = 1
 _cmax_ns = -1
-nr_events = 0
 nr_retries = 0
 nr_hangs = 0
 nr_reprograms = 0
-nr_irq_errors = 0
 max_hang_time = 0
 hrtimer_resolution = 1  # ns: exact arithmetic (high-resolution mode)
 _RANK = {1: 0, 0: 1, 7: 2, 11: 3}  # base order: MONOTONIC, REALTIME, BOOTTIME, TAI
@@ -120,42 +96,46 @@ _CLOCK_OF = (1, 0, 7, 11)
 
 
 def _reset():
-    global _heap, _expires_next, _hard_head, _zombie, _h_defer, _irq_exc, _irq_exc_t, _irq_badret
-    global _cs, _mask, _half, _npc, _dmax, _hard_ok, _soft_ok, _ce_mode, _rearm, _cmin, _cmax
-    global _irq_run, _s_head, _sure, _trc, _rearm_any, _cmax_ns
+    global _heap, _expires_next
+    global _hard_ok, _soft_ok, _ce_mode
+    global _rearm_any, _cmax_ns
     for t in _heap:
         t._f &= ~3
     _heap = []
     _expires_next = _ce_mode = None
-    _hard_head = _zombie = _h_defer = _irq_run = _s_head = None
-    _sure = False
-    _trc = _tr.enabled
-    _irq_exc = _irq_exc_t = _irq_badret = None
+    _i._hard_head = _i._zombie = _i._h_defer = _i._irq_run = _i._s_head = None
+    _i._sure = False
+    _i._trc = _tr.enabled
+    _i._irq_exc = _i._irq_exc_t = _i._irq_badret = None
     hw = core.hw
-    _cs = hw.cs_read
-    _mask = core.CS_MASK
-    _half = core._HALF
-    _npc = core.NS_PER_CYC
-    _dmax = _SMALL_MAX // _npc if _npc else 0
-    _hard_ok = bool(hw.HARD_IRQ and _npc)
+    _i._cs = hw.cs_read
+    _i._mask = core.CS_MASK
+    _i._half = core._HALF
+    _i._npc = core.NS_PER_CYC
+    _i._dmax = _SMALL_MAX // _i._npc if _i._npc else 0
+    _hard_ok = bool(hw.HARD_IRQ and _i._npc)
     _soft_ok = bool(getattr(hw, "CE_SOFT", False))
-    _cmin, _cmax = hw.CE_MIN_CYC, hw.CE_MAX_CYC
-    _cmax_ns = _cmax * _npc if _npc else -1  # (a heap int, made once)
-    _rearm_any = _rearm = getattr(hw, "ce_rearm", None)
-    if _rearm is None:
+    _i._cmin, _i._cmax = hw.CE_MIN_CYC, hw.CE_MAX_CYC
+    _cmax_ns = _i._cmax * _i._npc if _i._npc else -1  # (a heap int, made once)
+    _rearm_any = getattr(hw, "ce_rearm", None)
+    if _rearm_any is None:
 
-        def _rearm(c):  # a closure, made once: calling it allocates nothing
-            hw.ce_set_next(c, _ce_irq)
+        def rearm(c):  # a closure, made once: calling it allocates nothing
+            hw.ce_set_next(c, _i._ce_irq)
 
+        _i._rearm = rearm
+    else:
+        _i._rearm = _rearm_any
+    _i._heap = _heap
+    _i._finish = _finish
     core._ce_watch = False
 
 
 def _trace_changed(on):
     # trace.enable()/disable(): the IRQ paths pick it up (the short SOFT path
     # has no trace points: off until the next reprogram)
-    global _trc, _s_fast
-    _trc = on
-    _s_fast = False
+    _i._trc = on
+    _i._s_fast = False
 
 
 # --- the sorted list ----------------------------------------------------------
@@ -188,9 +168,8 @@ def _insert(t):
 
 def _remove(t):
     # allocation-free: a shrink leaves room for the next insert (alloc/2 > len)
-    global _s_head
-    if t is _s_head:
-        _s_head = None
+    if t is _i._s_head:
+        _i._s_head = None
     h = _heap
     i = _pos(t, len(h))
     while h[i] is not t:
@@ -212,16 +191,15 @@ def _settle():
 def _fix():
     """Take the hard head out of IRQ dispatch and fold what its IRQ did back
     into the queue.  Task/softirq context; every queue operation starts here."""
-    global _hard_head, _zombie, _h_defer, _irq_exc, _irq_exc_t, _irq_badret, _moved
-    t = _hard_head
-    z = _zombie
+    t = _i._hard_head
+    z = _i._zombie
     if t is not None or z is not None:
         hw = core.hw
         st = hw.irq_save()
-        _hard_head = _zombie = None
-        iv = _h_defer
-        _h_defer = None
-        _moved = False
+        _i._hard_head = _i._zombie = None
+        iv = _i._h_defer
+        _i._h_defer = None
+        _i._moved = False
         hw.irq_restore(st)
         h = _heap
         if z is not None and h and h[-1] is z and not z._f & 3:
@@ -234,17 +212,22 @@ def _fix():
                     _forward_abs(t, _abs_now(t), iv)
                 finally:
                     _insert(t)
-    if _irq_exc is not None:
-        e, et = _irq_exc, _irq_exc_t
-        _irq_exc = _irq_exc_t = None
+    if _i._irq_exc is not None:
+        e, et = _i._irq_exc, _i._irq_exc_t
+        _i._irq_exc = _i._irq_exc_t = None
         core.log_callback_error("hrtimer (hard)", et, e)
-    if _irq_badret is not None:
-        bt = _irq_badret
-        _irq_badret = None
+    if _i._irq_badret is not None:
+        bt = _i._irq_badret
+        _i._irq_badret = None
         _warn_ret(bt, "not 0/1 (hard)")
 
 
 _sync = _fix  # older name (ktimers.proc)
+
+
+def __getattr__(name):
+    # the IRQ side's state and counters read through this module (tests, /proc)
+    return getattr(_i, name)
 
 
 def _warn_ret(t, r):
@@ -364,26 +347,26 @@ def _raw_at(ns):
     # raw counter at ns since the epoch, rounded up (never early); task/softirq
     c = core.ns_to_cycles_up(ns)
     if c < 0:  # before the epoch (an overdue timer): small ints
-        return (core._ep_raw + c) & _mask
-    return core.raw_add(core._ep_raw, c & _mask)
+        return (core._ep_raw + c) & _i._mask
+    return core.raw_add(core._ep_raw, c & _i._mask)
 
 
 def _reprogram(force=False):
     """Program the clock event device for the head (tick_program_event), with
-    the handler that serves it: _ce_irq for a HARD head (dispatched in hard
-    IRQ), _ce_soft for a SOFT head where the backend delivers scheduled,
-    else _ce_irq raising HRTIMER_SOFTIRQ.  Everything that allocates comes
+    the handler that serves it: _i._ce_irq for a HARD head (dispatched in hard
+    IRQ), _i._ce_soft for a SOFT head where the backend delivers scheduled,
+    else _i._ce_irq raising HRTIMER_SOFTIRQ.  Everything that allocates comes
     before the commit, which runs with interrupts off."""
-    global _expires_next, _hard_head, _hs_raw, _ha_raw, _lim_raw, _lim, _moved, _h_defer
-    global nr_reprograms, _ce_mode, _h_fn, _sure, _trc, _s_head, _ss_raw, _s_fn, _s_fast
+    global _expires_next
+    global nr_reprograms, _ce_mode
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
-    if _hard_head is not None or _zombie is not None:
+    if _i._hard_head is not None or _i._zombie is not None:
         _fix()
     h = _heap
     if not h:
-        _s_head = None
+        _i._s_head = None
         if _expires_next is not None:
             st = hw.irq_save()
             hw.ce_stop()
@@ -392,11 +375,11 @@ def _reprogram(force=False):
             _expires_next = None
         return
     t = h[-1]
-    hh = t if _hard_ok and t._f & _HARD and t._d // _npc <= _mask >> 2 else None
-    fn = _ce_irq if hh is not None or not _soft_ok else _ce_soft
-    if hh is None and t._e == _expires_next and fn is _ce_mode and not force and _s_head is t:
+    hh = t if _hard_ok and t._f & _HARD and t._d // _i._npc <= _i._mask >> 2 else None
+    fn = _i._ce_irq if hh is not None or not _soft_ok else _i._ce_soft
+    if hh is None and t._e == _expires_next and fn is _ce_mode and not force and _i._s_head is t:
         return
-    _trc = _tr.enabled
+    _i._trc = _tr.enabled
     d = t._e - core.now_rel()
     sure = d <= _cmax_ns
     at = _raw_at(t._e)  # the event: the head's hard expiry, rounded up
@@ -409,37 +392,37 @@ def _reprogram(force=False):
     else:
         ss = _raw_at(t._e - t._d)
         sf = t.function
-        fast = t._owner is None and not core._direct and not _trc
+        fast = t._owner is None and not core._direct and not _i._trc
         wat = core.raw_add(at, core._tick_cyc)
     st = hw.irq_save()
     if hh is not None:
-        _hs_raw = hs  # one by one: a 4+ target unpacking builds a tuple
-        _ha_raw = ha
-        _lim = lim
-        _lim_raw = lr
-        _h_fn = hf
-        _sure = sure
-        _moved = False
-        _h_defer = None
-        _s_head = None
+        _i._hs_raw = hs  # one by one: a 4+ target unpacking builds a tuple
+        _i._ha_raw = ha
+        _i._lim = lim
+        _i._lim_raw = lr
+        _i._h_fn = hf
+        _i._sure = sure
+        _i._moved = False
+        _i._h_defer = None
+        _i._s_head = None
         core._ce_watch = False
     else:
-        _s_head = t
-        _ss_raw = ss
-        _s_fn = sf
-        _s_fast = fast
+        _i._s_head = t
+        _i._ss_raw = ss
+        _i._s_fn = sf
+        _i._s_fast = fast
         core._ce_watch_at = wat
-        core._ce_watch = fn is _ce_soft
-    _hard_head = hh
+        core._ce_watch = fn is _i._ce_soft
+    _i._hard_head = hh
     # the counter is read last: the device counts from when it is started, so
     # every instruction between the read and the start is lateness
     if fn is _ce_mode and _rearm_any is not None:
-        d = (at - hw.cs_read()) & _mask
-        _rearm_any(_cmin if d >= _half or d < _cmin else _cmax if d > _cmax else d)
+        d = (at - hw.cs_read()) & _i._mask
+        _rearm_any(_i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d)
     else:
-        d = (at - hw.cs_read()) & _mask
-        cyc = _cmin if d >= _half or d < _cmin else _cmax if d > _cmax else d
-        if fn is _ce_soft:
+        d = (at - hw.cs_read()) & _i._mask
+        cyc = _i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d
+        if fn is _i._ce_soft:
             hw.ce_set_next(cyc, fn, False)
         else:
             hw.ce_set_next(cyc, fn)
@@ -447,147 +430,6 @@ def _reprogram(force=False):
     _ce_mode = fn
     _expires_next = t._e
     nr_reprograms += 1
-
-
-def _ce_irq(_):
-    # hrtimer_interrupt, hard half.  Hard IRQ context: small ints only.  The due
-    # head's callback comes first (its lateness is read at its first statement):
-    # when the event was programmed for its own expiry (_sure) the device cannot
-    # have fired early, so not even the counter is read before the call.
-    # Bookkeeping after it.  Any error still leaves the device programmed or
-    # HRTIMER_SOFTIRQ raised.
-    global _irq_run, _irq_exc, _irq_exc_t, nr_events, _moved, _irq_badret, nr_irq_errors
-    global _hard_head, _zombie, _hs_raw, _ha_raw, _sure
-    t = _hard_head
-    if t is None:
-        nr_events += 1
-        core.raise_softirq_irq(2)
-        return
-    try:
-        if _sure or ((_cs() - _hs_raw) & _mask) < _half:
-            if _trc:
-                _tr.record(6, t.trace_id, _cs(), _hs_raw, 1)
-            _irq_run = t  # state CALLBACK (see hrtimer._state_of)
-            try:
-                r = _h_fn(t)
-            except Exception as e:
-                _irq_exc = e
-                _irq_exc_t = t
-                r = 0
-            _irq_run = None
-            nr_events += 1
-            if r != 0 and r != 1:
-                _irq_badret = t
-                r = 0
-            if _trc:
-                _tr.record(7, t.trace_id, _cs(), r, 0)
-            if r != 1 or not _moved or _h_defer is not None:
-                if r != 1:
-                    t._f &= ~3  # inactive (still listed: _fix drops it)
-                    _hard_head = None
-                    _zombie = t
-                _sure = False
-                core.raise_softirq_irq(2)
-                return
-            _moved = False
-            # the forwarded expiry, on raw counter values (small ints, masked)
-            er = core._ep_raw
-            c = -(-(t._e - t._d) // _npc)
-            _hs_raw = core.raw_add(er, c) if c >= 0 else (er + c) & _mask
-            _ha_raw = core.raw_add(er, -(-t._e // _npc))
-        else:
-            nr_events += 1
-        # next event: the hard head again, or the next queued event if sooner;
-        # once that one is due, only the softirq can serve it (no IRQ storm)
-        at = _ha_raw
-        sure = True
-        if _lim:
-            if ((_cs() - _lim_raw) & _mask) < _half:
-                core.raise_softirq_irq(2)
-            elif ((at - _lim_raw) & _mask) < _half:
-                at = _lim_raw
-                sure = False
-        d = (at - _cs()) & _mask  # read last: the device counts from when it is started
-        if d >= _half or d < _cmin:
-            d = _cmin
-        elif d > _cmax:
-            d = _cmax
-            sure = False
-        _sure = sure
-        _rearm(d)
-    except BaseException:  # noqa: the device must keep firing
-        nr_irq_errors += 1
-        _irq_run = None
-        _sure = False
-        core.raise_softirq_irq(2)
-
-
-def _forward_irq(t, interval):
-    # hrtimer_forward_now from the hard head's own callback in hard IRQ: the
-    # same arithmetic as _forward_rel on ns since the epoch, small ints only.
-    # What needs a heap int is left to the softirq (_h_defer).  O(1).
-    global _moved, _h_defer
-    d = (_cs() - core._ep_raw) & _mask
-    if d > _dmax or not 1 <= interval <= _SMALL_MAX:
-        _h_defer = interval
-        _moved = True
-        return 1
-    now = d * _npc
-    delta = now - t._e
-    if delta < 0:
-        return 0
-    if delta > _SMALL_MAX - interval or now > _SMALL_MAX - interval:
-        _h_defer = interval
-        _moved = True
-        return 1
-    orun = delta // interval + 1
-    t._e += orun * interval
-    _moved = True
-    return orun
-
-
-# --- HRTIMER_SOFTIRQ ---------------------------------------------------------------
-
-
-def _ce_soft(_):
-    # The clock event delivered through the schedule queue (softirq context).
-    # Short path: the attached SOFT head, due on the counter, nothing holding
-    # softirqs off or pending before us -> its callback at once; the rest of
-    # HRTIMER_SOFTIRQ (requeue, other due timers, reprogramming) after it.
-    global nr_events, _s_head
-    t = _s_head
-    c = core
-    if t is not None and _s_fast and ((_cs() - _ss_raw) & _mask) < _half:
-        if not (c._softirq or c._bh or c._pending) and _pk._cur_module is None:
-            _s_head = None
-            _heap.pop()
-            t._f ^= 3  # ENQUEUED -> CALLBACK
-            c._softirq += 1
-            try:
-                try:
-                    r = _s_fn(t)
-                except Exception as e:
-                    c.log_callback_error("hrtimer", t, e)
-                    r = 0
-                _finish(t, r)
-            finally:
-                c._softirq -= 1
-            nr_events += 1
-            c._ce_watch = False
-            st = c.hw.irq_save()
-            c._pending |= 2
-            c.hw.irq_restore(st)
-            c.run_softirq()
-            return
-    # long path: HRTIMER_SOFTIRQ, in vector order after a pending TIMER_SOFTIRQ
-    nr_events += 1
-    if c._direct and ((_cs() - c._tick_raw) & _mask) >= c._tick_cyc:
-        c.raise_softirq_irq(2)  # a jiffy is due at this instant: the tick runs first
-        return
-    st = c.hw.irq_save()
-    c._pending |= 2
-    c.hw.irq_restore(st)
-    c.run_softirq()
 
 
 def _run_softirq():
@@ -604,8 +446,8 @@ def _run_softirq():
 
 
 def _run_queues():
-    global nr_retries, nr_hangs, max_hang_time, _expires_next, _s_head, _ce_mode
-    _s_head = None
+    global nr_retries, nr_hangs, max_hang_time, _expires_next, _ce_mode
+    _i._s_head = None
     start = now = core.now_rel()
     passes = 0
     h = _heap
@@ -631,8 +473,8 @@ def _run_queues():
             if nr_hangs == 1:
                 _pk.printk("\x014hrtimer: interrupt took %d ns", took)
             delay = took if took < _HANG_MAX_NS else _HANG_MAX_NS
-            core.hw.ce_set_next(_clamp_cyc(core.ns_to_cycles_up(delay)), _ce_irq)
-            _ce_mode = _ce_irq
+            core.hw.ce_set_next(_clamp_cyc(core.ns_to_cycles_up(delay)), _i._ce_irq)
+            _ce_mode = _i._ce_irq
             _expires_next = None
             return True
     return False
@@ -692,16 +534,16 @@ def queue_check(*timers):
     h = _heap
     ep = core._ep
     for i, t in enumerate(h):
-        assert t._f & _ENQUEUED or t is _zombie, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
+        assert t._f & _ENQUEUED or t is _i._zombie, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
         assert t._p == ep, "hrtimer %d keyed to epoch %d, not %d" % (t.trace_id, t._p, ep)
-        if i and not (i == len(h) - 1 and t is _hard_head):
+        if i and not (i == len(h) - 1 and t is _i._hard_head):
             assert _le(t, h[i - 1]), "queue order broken at %d" % i
     for t in timers:
         q = bool(t._f & _ENQUEUED)
         inq = 0 < h.count(t) if h else False
         assert q == inq, "hrtimer %d: ENQUEUED=%r but in queue=%r" % (t.trace_id, q, inq)
-    if _hard_head is not None and _hard_head._f & _ENQUEUED:
-        assert h and h[-1] is _hard_head, "hard head %d not at the head" % _hard_head.trace_id
+    if _i._hard_head is not None and _i._hard_head._f & _ENQUEUED:
+        assert h and h[-1] is _i._hard_head, "hard head %d not at the head" % _i._hard_head.trace_id
     return len(h)
 
 

@@ -116,7 +116,8 @@ def _reset():
     _hard_ok = bool(hw.HARD_IRQ and _i._npc)
     _soft_ok = bool(getattr(hw, "CE_SOFT", False))
     _i._cmin, _i._cmax = hw.CE_MIN_CYC, hw.CE_MAX_CYC
-    _cmax_ns = _i._cmax * _i._npc if _i._npc else -1  # (a heap int, made once)
+    _cmax_ns = _i._cmax * _i._npc if _i._npc else (_i._cmax * 1_000_000_000 // core.CS_HZ)
+    _i._imax = _cmax_ns if _cmax_ns < _SMALL_MAX else _SMALL_MAX
     _rearm_any = getattr(hw, "ce_rearm", None)
     if _rearm_any is None:
 
@@ -375,39 +376,45 @@ def _reprogram(force=False):
             _expires_next = None
         return
     t = h[-1]
-    hh = t if _hard_ok and t._f & _HARD and t._d // _i._npc <= _i._mask >> 2 else None
+    now = core.now_rel()
+    # raw counter values alias beyond half the counter period: the IRQ-side
+    # shortcuts (raw compares) serve only a head within the device's reach
+    near = t._e - now <= _cmax_ns
+    hh = t if near and _hard_ok and t._f & _HARD and t._d <= _cmax_ns else None
     fn = _i._ce_irq if hh is not None or not _soft_ok else _i._ce_soft
-    if hh is None and t._e == _expires_next and fn is _ce_mode and not force and _i._s_head is t:
+    s_head = t if near and hh is None else None
+    if hh is None and t._e == _expires_next and fn is _ce_mode and not force and _i._s_head is s_head:
         return
     _i._trc = _tr.enabled
-    d = t._e - core.now_rel()
-    sure = d <= _cmax_ns
-    at = _raw_at(t._e)  # the event: the head's hard expiry, rounded up
+    at = _raw_at(t._e) if near else 0  # the event: the head's hard expiry, rounded up
     if hh is not None:
         hs = _raw_at(t._e - t._d)
-        ha = at
         lim = len(h) > 1
-        lr = _raw_at(h[-2]._e) if lim else 0
+        if lim:  # the next event, or a check-in within the device's reach
+            ln = h[-2]._e
+            lr = _raw_at(ln if ln - now <= _cmax_ns else now + _cmax_ns)
+        else:
+            lr = 0
         hf = t.function
     else:
-        ss = _raw_at(t._e - t._d)
+        ss = _raw_at(t._e - t._d) if near else 0
         sf = t.function
         fast = t._owner is None and not core._direct and not _i._trc
-        wat = core.raw_add(at, core._tick_cyc)
+        wat = core.raw_add(at if near else hw.cs_read(), (_i._cmax if not near else 0) + core._tick_cyc)
     st = hw.irq_save()
     if hh is not None:
         _i._hs_raw = hs  # one by one: a 4+ target unpacking builds a tuple
-        _i._ha_raw = ha
+        _i._ha_raw = at
         _i._lim = lim
         _i._lim_raw = lr
         _i._h_fn = hf
-        _i._sure = sure
+        _i._sure = True  # programmed for its own expiry
         _i._moved = False
         _i._h_defer = None
         _i._s_head = None
         core._ce_watch = False
     else:
-        _i._s_head = t
+        _i._s_head = s_head
         _i._ss_raw = ss
         _i._s_fn = sf
         _i._s_fast = fast
@@ -416,16 +423,17 @@ def _reprogram(force=False):
     _i._hard_head = hh
     # the counter is read last: the device counts from when it is started, so
     # every instruction between the read and the start is lateness
-    if fn is _ce_mode and _rearm_any is not None:
-        d = (at - hw.cs_read()) & _i._mask
-        _rearm_any(_i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d)
-    else:
+    if near:
         d = (at - hw.cs_read()) & _i._mask
         cyc = _i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d
-        if fn is _i._ce_soft:
-            hw.ce_set_next(cyc, fn, False)
-        else:
-            hw.ce_set_next(cyc, fn)
+    else:
+        cyc = _i._cmax
+    if fn is _ce_mode and _rearm_any is not None:
+        _rearm_any(cyc)
+    elif fn is _i._ce_soft:
+        hw.ce_set_next(cyc, fn, False)
+    else:
+        hw.ce_set_next(cyc, fn)
     hw.irq_restore(st)
     _ce_mode = fn
     _expires_next = t._e

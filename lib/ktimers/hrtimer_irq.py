@@ -59,6 +59,7 @@ _mask = 0
 _half = 0
 _npc = 0  # ns per counter cycle
 _dmax = 0  # cycles since the epoch whose ns are still a small int
+_imax = 0  # largest interval forwarded here: small, and within the device's reach
 _rearm = None  # restart the clock event with the same handler
 _cmin = 1
 _cmax = 1
@@ -144,7 +145,7 @@ def _forward_irq(t, interval):
     # only.  What needs a heap int is left to the softirq (_h_defer).  O(1).
     global _moved, _h_defer
     d = (_cs() - core._ep_raw) & _mask
-    if d > _dmax or not 1 <= interval <= _SMALL_MAX:
+    if d > _dmax or not 1 <= interval <= _imax:
         _h_defer = interval
         _moved = True
         return 1

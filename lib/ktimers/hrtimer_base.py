@@ -48,9 +48,7 @@ All-or-nothing.  Every queue operation computes what may allocate (64-bit ns
 arithmetic, list growth) before it changes anything.  queue_check() verifies
 order, states and the hard head.
 
-Hang protection (hrtimer_interrupt): after 3 passes that still find expired
-timers, log "hrtimer: interrupt took N ns", back off min(N, 100 ms), count
-nr_hangs.  A callback storm cannot lock the board.
+HRTIMER_SOFTIRQ (the run and hang protection) is ktimers.hrtimer_softirq.
 
 Contexts: _ce_irq and _forward_irq run in hard IRQ; _ce_soft and _run_softirq
 in HRTIMER_SOFTIRQ; the rest in task/softirq context with softirqs held off
@@ -61,7 +59,6 @@ from micropython import const
 from . import core
 from . import trace as _tr
 from . import ktime as _kt
-from . import printk as _pk
 from . import bug as _bug
 
 try:  # the IRQ handlers as native code (flash builds it for the board's arch)
@@ -73,7 +70,6 @@ _ENQUEUED = const(1)
 _CALLBACK = const(2)
 _HARD = const(4)
 _RANKS = const(0x18)  # clock base order << 3: MONOTONIC 0, REALTIME, BOOTTIME, TAI
-_HANG_MAX_NS = const(100_000_000)
 _SMALL_MAX = const(0x3FFFFFFF)
 
 _heap = []  # sorted, latest first: the head is _heap[-1]
@@ -86,10 +82,7 @@ _hard_ok = False
 _soft_ok = False
 _rearm_any = None  # the backend's own (ce_rearm), else None
 _cmax_ns = -1
-nr_retries = 0
-nr_hangs = 0
 nr_reprograms = 0
-max_hang_time = 0
 hrtimer_resolution = 1  # ns: exact arithmetic (high-resolution mode)
 _RANK = {1: 0, 0: 1, 7: 2, 11: 3}  # base order: MONOTONIC, REALTIME, BOOTTIME, TAI
 _CLOCK_OF = (1, 0, 7, 11)
@@ -227,8 +220,12 @@ _sync = _fix  # older name (ktimers.proc)
 
 
 def __getattr__(name):
-    # the IRQ side's state and counters read through this module (tests, /proc)
-    return getattr(_i, name)
+    # the IRQ side's and the softirq's state and counters, read through this
+    # module (tests, /proc)
+    try:
+        return getattr(_i, name)
+    except AttributeError:
+        return getattr(_s, name)
 
 
 def _warn_ret(t, r):
@@ -440,97 +437,6 @@ def _reprogram(force=False):
     nr_reprograms += 1
 
 
-def _run_softirq():
-    # HRTIMER_SOFTIRQ: run expired timers, then reprogram.  Softirq context.
-    global _in_run
-    _fix()
-    _in_run = True
-    try:
-        hang = _run_queues()
-    finally:
-        _in_run = False
-    if not hang:
-        _reprogram(True)
-
-
-def _run_queues():
-    global nr_retries, nr_hangs, max_hang_time, _expires_next, _ce_mode
-    _i._s_head = None
-    start = now = core.now_rel()
-    passes = 0
-    h = _heap
-    while True:
-        budget = len(h)
-        while h and budget:
-            t = h[-1]
-            if t._e - t._d > now:
-                break
-            budget -= 1
-            h.pop()
-            _run_one(t)
-        passes += 1
-        now = core.now_rel()
-        if not h or h[-1]._e - h[-1]._d > now:
-            break
-        nr_retries += 1
-        if passes >= 3:
-            took = now - start
-            nr_hangs += 1
-            if took > max_hang_time:
-                max_hang_time = took
-            if nr_hangs == 1:
-                _pk.printk("\x014hrtimer: interrupt took %d ns", took)
-            delay = took if took < _HANG_MAX_NS else _HANG_MAX_NS
-            core.hw.ce_set_next(_clamp_cyc(core.ns_to_cycles_up(delay)), _i._ce_irq)
-            _ce_mode = _i._ce_irq
-            _expires_next = None
-            return True
-    return False
-
-
-def _run_one(t):
-    # __run_hrtimer: t is already off the list; run it, requeue on RESTART.
-    # Softirq context.
-    t._f = t._f & ~3 | _CALLBACK
-    ow = t._owner
-    prev = _pk._cur_module
-    if ow is not prev:
-        _pk._cur_module = ow
-    if _tr.enabled:
-        _tr.record(6, t.trace_id, core.hw.cs_read(), _raw_at(t._e - t._d), 0)
-    try:
-        r = t.function(t)
-    except Exception as e:
-        core.log_callback_error("hrtimer", t, e)
-        r = 0
-    finally:
-        if ow is not prev:
-            _pk._cur_module = prev
-    _finish(t, r)
-
-
-def _finish(t, r):
-    # after the callback: the state, and the requeue on RESTART (its list slot
-    # was freed by the pop: no growth, allocation-free)
-    f = t._f
-    if r != 0 and r != 1:
-        _warn_ret(t, repr(r))
-        r = 0
-    if f & _ENQUEUED:  # restarted by hrtimer_start from the callback
-        t._f = f & ~_CALLBACK
-    elif r == 1:
-        try:
-            _insert(t)
-        except MemoryError:
-            t._f = f & ~3
-            raise
-        t._f = f ^ 3  # CALLBACK -> ENQUEUED
-    else:
-        t._f = f & ~3
-    if _tr.enabled:
-        _tr.record(7, t.trace_id, core.hw.cs_read(), r, 0)
-
-
 def _pending_of(owner):
     return [("hrtimer", t) for t in _heap if t._owner == owner and t._f & _ENQUEUED]
 
@@ -579,3 +485,9 @@ def _clock_was_set():
             j += 1
         h[j] = t
     _reprogram(True)
+
+
+from . import hrtimer_softirq as _s  # noqa: E402 (it uses this module's names)
+
+_run_softirq = _s._run_softirq
+_finish = _s._finish

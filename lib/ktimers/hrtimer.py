@@ -197,7 +197,11 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
     if _tr.enabled:
         ra, rb = _b._raw_at(s), _b._raw_at(e)
     q = _b._heap
-    old = (timer._e, timer._p, timer._d, timer._o, timer._owner)
+    oe = timer._e  # for the undo (one by one: a 5-tuple would allocate)
+    op = timer._p
+    od = timer._d
+    oo = timer._o
+    ow = timer._owner
     if f & _ENQUEUED:
         _b._remove(timer)  # a shrink leaves room: the insert below cannot grow the list
     else:
@@ -218,7 +222,11 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
         _b._reprogram()
     except MemoryError:  # undo: the queue and the device as before
         _b._remove(timer)
-        timer._e, timer._p, timer._d, timer._o, timer._owner = old
+        timer._e = oe
+        timer._p = op
+        timer._d = od
+        timer._o = oo
+        timer._owner = ow
         timer._f = f
         if f & _ENQUEUED:
             _b._insert(timer)  # its old slot: no growth

@@ -30,19 +30,19 @@ int _f.  Per queued timer: the instance (16 B), a 4-entry attribute table
     key _e (ns since epoch)   after _rebase(268435440)   public expiry
     1000000                   -267435440                 unchanged
 
-Dispatch.  A HARD timer at the head (on a board with hard IRQs) is served by
-the clock event's hard IRQ itself, _ce_irq: one counter read against the
-precomputed raw counter value of its soft expiry (_hs_raw, wrap-safe), then
-the callback; bookkeeping after it.  hrtimer_forward_now() from that
-callback adds intervals to _e on small ints (_forward_irq); an interval it
-cannot add without a heap int is left to the softirq (_h_defer).  A SOFT
-head on a backend that can deliver the clock event through the schedule
-queue (CE_SOFT) is served by _ce_soft: the scheduled handler runs the due
-head at once, then the rest of HRTIMER_SOFTIRQ.  A dropped delivery (full
-schedule queue) is caught by the tick (core._ce_watch).  Any other event
-raises HRTIMER_SOFTIRQ (_run_softirq).  Task/softirq code first takes the
-hard head out of IRQ dispatch (_fix, with interrupts off) and _reprogram()
-puts it back.
+Dispatch (ktimers.hrtimer_irq, _i: native code where the board loads it).
+A HARD timer at the head (board with hard IRQs, within the device's reach)
+is served by the clock event's hard IRQ itself, _i._ce_irq: its callback
+first, bookkeeping after; hrtimer_forward_now() from that callback adds
+intervals to _e on small ints (_i._forward_irq), or leaves them to the
+softirq (_h_defer).  A SOFT head on a backend that delivers the clock event
+scheduled (CE_SOFT) is served by _i._ce_soft: the due head's callback, then
+the rest of HRTIMER_SOFTIRQ.  A dropped delivery (full schedule queue) is
+caught by the tick (core._ce_watch).  Any other event raises HRTIMER_SOFTIRQ.
+Task/softirq code first takes the hard head out of IRQ dispatch (_fix, with
+interrupts off) and _reprogram() puts it back.  Raw counter values alias past
+half the counter period, so those shortcuts serve only a head within
+CE_MAX_CYC; a farther head (or next event) gets a check-in at CE_MAX_CYC.
 
 All-or-nothing.  Every queue operation computes what may allocate (64-bit ns
 arithmetic, list growth) before it changes anything.  queue_check() verifies
@@ -50,9 +50,10 @@ order, states and the hard head.
 
 HRTIMER_SOFTIRQ (the run and hang protection) is ktimers.hrtimer_softirq.
 
-Contexts: _ce_irq and _forward_irq run in hard IRQ; _ce_soft and _run_softirq
-in HRTIMER_SOFTIRQ; the rest in task/softirq context with softirqs held off
-by the caller (ktimers.hrtimer wraps every queue operation in local_bh_disable).
+Contexts: _i._ce_irq and _i._forward_irq run in hard IRQ; _i._ce_soft and
+_run_softirq in HRTIMER_SOFTIRQ; _rebase in the softirq (core.ep_advance);
+the rest in task/softirq context with softirqs held off by the caller
+(ktimers.hrtimer wraps every queue operation in local_bh_disable).
 """
 
 from micropython import const

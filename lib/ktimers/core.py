@@ -260,12 +260,17 @@ def ep_advance():
     if d < _EP_C:
         return
     n = d // _EP_C
-    _hrtimer_mod._rebase(n * _EP_NS, _ep + n)
+    shift = n * _EP_NS
+    hh = _hrtimer_mod._rebase(shift, _ep + n)  # the queue; MemoryError: nothing changed
     st = hw.irq_save()
     _ep += n
     _ep_raw = raw_add(_ep_raw, n * _EP_C)
+    if hh is not None:  # the hard head, which its IRQ reads against _ep_raw: small ints
+        hh._e -= shift
+        hh._p = _ep
     hw.irq_restore(st)
-    _hrtimer_mod._reprogram(True)  # the hard head's raw targets, from the new epoch
+    if hh is None:
+        _hrtimer_mod._reprogram(True)
 
 
 def cs_update():

@@ -236,21 +236,30 @@ def _warn_ret(t, r):
 def _rebase(shift, ep):
     """The epoch moves by shift ns to epoch ep: every queued key moves with it.
     All-or-nothing: keys that would leave the small-int range (far timers)
-    are computed into _scratch first (the only allocation).  O(n)."""
+    are computed into _scratch first (the only allocation).  The hard head
+    stays in IRQ dispatch: its IRQ may forward it meanwhile, so its key is
+    moved by core.ep_advance together with the epoch, interrupts off (small
+    ints: returned here; a head with a heap-int key is taken out of dispatch
+    and moved with the rest).  Returns it, or None.  O(n)."""
     global _expires_next
-    _fix()
     h = _heap
     lo = -_SMALL_MAX + shift if shift <= _SMALL_MAX else None
+    hh = _i._hard_head
+    if hh is not None and (lo is None or not lo <= hh._e <= _SMALL_MAX):
+        _fix()  # (a forward in IRQ keeps a small key small: checked once)
+        hh = None
     k = 0
     for t in h:
         e = t._e
-        if lo is None or not lo <= e <= _SMALL_MAX:
+        if t is not hh and (lo is None or not lo <= e <= _SMALL_MAX):
             if k == len(_scratch):
                 _scratch.append(None)
             _scratch[k] = e - shift
             k += 1
     k = 0
     for t in h:
+        if t is hh:
+            continue
         e = t._e
         if lo is None or not lo <= e <= _SMALL_MAX:
             t._e = _scratch[k]
@@ -259,7 +268,8 @@ def _rebase(shift, ep):
         else:
             t._e = e - shift
         t._p = ep
-    _expires_next = None  # core reprograms once the epoch has moved
+    _expires_next = None  # the next _reprogram recomputes
+    return hh
 
 
 # --- exact ns -----------------------------------------------------------------

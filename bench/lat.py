@@ -12,7 +12,8 @@
 # every 400 steps); asyncio gets it as a task that yields after each step, the polling
 # loop does one step between polls.
 # Output: BENCH lat <row> <idle|load> n=<samples> p50=<ns> p99=<ns> max=<ns> early=<count>
-#         missed=<periods> | BENCH lat <row> <idle|load> na=<reason>
+#         missed=<periods> [irq=native|bytecode: how the kt rows' clock event handlers ran]
+#         | BENCH lat <row> <idle|load> na=<reason>
 import gc
 from array import array
 
@@ -205,7 +206,9 @@ def kt_row(hard, n, load):
     for i in range(got):
         d = (_stamp[i] - anchor - _idx[i] * per) & mask
         lat.append((d - mask - 1 if d >= half else d) * ns)
-    _report(row, load, lat, max(0, _st[1] - got))
+    irq = getattr(sys.modules["ktimers.hrtimer_base"], "_i", None)
+    code = "native" if irq is not None and irq.__name__.endswith("_n") else "bytecode"
+    _report(row, load, lat, max(0, _st[1] - got), " irq=" + code)
 
 
 # --- asyncio -------------------------------------------------------------------------

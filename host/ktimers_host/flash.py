@@ -62,6 +62,9 @@ MPY_ABI = "mpy v6.3"
 PKG = "ktimers"
 INIT = "ktimers/__init__.py"
 BOARD_MODULE = "ktimers_board.py"
+# modules also sent as native code for the board's arch (mpy-cross -X emit=native): the
+# library imports the native twin and falls back to the bytecode one if it cannot load
+NATIVE = {"ktimers/hrtimer_irq.mpy": "ktimers/hrtimer_irq_n.mpy"}
 VERIFY_TRIES = 3  # writes of a file whose hash does not match before flash gives up
 PHASES = ("probe", "copy", "write", "verify", "board", "switch", "clean")
 _VERSION = re.compile(r"v-[0-9a-f]{10}r?")
@@ -141,6 +144,17 @@ def build_files(
                 if r.returncode:
                     raise RuntimeError(f"mpy-cross failed on {src}:\n{r.stderr}")
                 files[rel.as_posix()] = out.read_bytes()
+                if rel.as_posix() in NATIVE:  # also as native code for the arch
+                    nrel = Path(NATIVE[rel.as_posix()])
+                    nout = Path(tmp) / nrel
+                    r = subprocess.run(
+                        cmd + ["-X", "emit=native", "-o", str(nout), str(src)],
+                        capture_output=True,
+                        text=True,
+                    )
+                    if r.returncode:
+                        raise RuntimeError(f"mpy-cross (native) failed on {src}:\n{r.stderr}")
+                    files[nrel.as_posix()] = nout.read_bytes()
     else:
         for src in sources:
             files[src.relative_to(lib).as_posix()] = src.read_bytes()

@@ -5,8 +5,9 @@ peripheral gives the periodic tick, another is the one-shot clock event device.
 A backend (ktimers.backends.*) owns the three pieces of hardware; this module
 turns them into kernel time:
 
-    counter (raw, wraps at CS_MASK+1)  --cs_update()-->  cycles since boot (64-bit)
-    cycles * 10**9 // CS_HZ                          ->  ktime_get() ns, monotonic
+    counter (raw, wraps at CS_MASK+1)  -> cycles since the epoch (small int)
+    epoch: _ep steps of _EP_C cycles = _EP_NS ns (exact), advanced by the softirq
+    _ep * _EP_NS + cycles since epoch * ns/cycle     ->  ktime_get() ns, monotonic
     tick IRQ: _tick_pending += 1                     ->  TIMER_SOFTIRQ folds it into jiffies_64
                                                          (_jhi << 30 | _jlo: two small ints)
     tick IRQ: whole tick periods since _tick_raw       ->  _tick_pending (tick_do_update_jiffies64)
@@ -33,6 +34,22 @@ Worked example (sim backend, CS_MASK = 2**24-1, 1 MHz counter):
     200          16777000    416  (wrapped)              16777416    16777416000
     16777100     200         16776900                    33554316    33554316000
 
+The epoch.  ns since init reach 2**30 (a heap int on 32-bit boards) after
+1.07 s, so the hot paths work in ns since a moving epoch instead: now_rel()
+is (counter - _ep_raw) * ns/cycle, a small int while the epoch is less than
+~1 s old.  The softirq moves the epoch forward by whole steps (_EP_C cycles,
+exactly _EP_NS ns, about 2**28 ns and at most a quarter counter period) and
+rebases the queued hrtimers by the same ns (hrtimer_base._rebase, O(n),
+allocation-free for near timers).  _ep counts steps (small int), so moving
+it allocates nothing; the public ktime_get() builds _ep * _EP_NS + now_rel()
+(a heap int) only when called.
+
+    mps2 (25 MHz, 40 ns/cycle):  _EP_C = 6710886 cycles, _EP_NS = 268435440 ns
+    counter - _ep_raw = 7000000  -> rel 280000000 >= a step: rebase by 268435440,
+                                    _ep += 1, _ep_raw += 6710886 (rel 11564560)
+
+A counter whose ns per cycle is not an integer (sim at 32768 Hz) takes a
+slower path: now_rel() multiplies by 10**9 // gcd and may build heap ints.
 The counter must be read at least once per half period; the tick guarantees it
 (TIMER_SOFTIRQ runs at least every min(HZ, a quarter counter period) ticks:
 _budget_max, Linux's clocksource max_idle_ns).
@@ -65,8 +82,12 @@ CS_MASK = 1
 _HALF = 0
 NS_PER_CYC = 0  # exact ns per counter cycle, or 0
 _raw0 = 0  # raw counter at init (cycles 0)
-_cs_last = 0  # raw counter at the last cs_update()
-_cycles = 0  # cycles since init, unbounded (heap int on 32-bit boards: task/softirq only)
+_ep = 0  # epoch: steps since init (small int)
+_ep_raw = 0  # raw counter at the epoch (small int)
+_EP_C = 1  # cycles per epoch step
+_EP_NS = 1  # ns per epoch step (exact)
+_ns_num = 1  # ns per cycle = _ns_num / _ns_den (reduced; _ns_den 1: integer)
+_ns_den = 1
 
 # jiffies_64 = (_jhi << 30) + _jlo, kept as two small ints so that the softirq's fold
 # and the wheel (which runs on 30-bit jiffies) allocate nothing on 32-bit boards
@@ -89,6 +110,8 @@ _bh = 0  # > 0 while task context holds the timer bases (local_bh_disable)
 _dropped_raises = 0  # schedule queue full events (retried later)
 _timer_mod = None  # ktimers.timer, set by init
 _hrtimer_mod = None  # ktimers.hrtimer, set by init
+_ce_watch = False  # a scheduled (soft) clock event is due by _ce_watch_at (raw)
+_ce_watch_at = 0
 
 
 def _load_backend(name):
@@ -139,7 +162,7 @@ def init(backend=None, hz=None, **cfg):
     (board file ktimers_board.py, else autodetect by sys.platform).  hz: tick
     rate (default: board file, else 250).  Pending timers are dropped.
     Returns the ClockHw instance."""
-    global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _cs_last, _cycles
+    global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _ep, _ep_raw, _EP_C, _EP_NS, _ns_num, _ns_den
     global _jlo, _jhi, _tick_pending, _tick_budget, _pending, _armed, _direct
     global _timer_mod, _hrtimer_mod, _tick_raw, _tick_cyc, _budget_max
     if backend is not None and not isinstance(backend, str):
@@ -177,8 +200,13 @@ def init(backend=None, hz=None, **cfg):
     _tick_budget = 1
     _pending = 0
     _armed = False
-    _cycles = 0
-    _raw0 = _cs_last = _tick_raw = h.cs_read()
+    g = _gcd(_NSEC_PER_SEC, h.CS_HZ)
+    _ns_num, _ns_den = _NSEC_PER_SEC // g, h.CS_HZ // g
+    c = min((1 << 28) * _ns_den // _ns_num, (h.CS_MASK + 1) >> 2)
+    _EP_C = max(_ns_den, c - c % _ns_den)  # whole ns per step
+    _EP_NS = _EP_C * _ns_num // _ns_den
+    _ep = 0
+    _raw0 = _ep_raw = _tick_raw = h.cs_read()
     hw = h
     tm._reset(_jlo)
     hm._reset()
@@ -201,14 +229,62 @@ def deinit():
 # --- clocksource ----------------------------------------------------------
 
 
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _ep_read():
+    # (_ep, cycles since it): consistent although a softirq (between bytecodes)
+    # may move the epoch meanwhile
+    while True:
+        e = _ep
+        d = (hw.cs_read() - _ep_raw) & CS_MASK
+        if e == _ep:
+            return e, d
+
+
+def now_rel():
+    """ns since the epoch (hrtimer queue time): a small int while the epoch is
+    under ~1 s old.  Task/softirq context.  O(1)."""
+    d = (hw.cs_read() - _ep_raw) & CS_MASK
+    if _ns_den == 1:
+        return d * _ns_num
+    return d * _ns_num // _ns_den  # may build heap ints (non-integer ns/cycle)
+
+
+def epoch_ns():
+    """ns at the epoch (heap int on 32-bit boards).  Task/softirq context."""
+    return _ep * _EP_NS
+
+
+def ep_advance():
+    """Move the epoch to the last whole step before now, rebasing the hrtimer
+    queue first (all-or-nothing: a MemoryError there changes nothing).
+    Softirq context.  O(1), O(n queued) when a step is taken (every ~268 ms)."""
+    global _ep, _ep_raw
+    d = (hw.cs_read() - _ep_raw) & CS_MASK
+    if d < _EP_C:
+        return
+    n = d // _EP_C
+    shift = n * _EP_NS
+    hh = _hrtimer_mod._rebase(shift, _ep + n)  # the queue; MemoryError: nothing changed
+    st = hw.irq_save()
+    _ep += n
+    _ep_raw = raw_add(_ep_raw, n * _EP_C)
+    if hh is not None:  # the hard head, which its IRQ reads against _ep_raw: small ints
+        hh._e -= shift
+        hh._p = _ep
+    hw.irq_restore(st)
+    if hh is None:
+        _hrtimer_mod._reprogram(True)
+
+
 def cs_update():
-    """Fold the counter into the 64-bit cycle count; return cycles since init.
-    Task or softirq context (allocates on 32-bit boards)."""
-    global _cs_last, _cycles
-    raw = hw.cs_read()
-    _cycles += (raw - _cs_last) & CS_MASK
-    _cs_last = raw
-    return _cycles
+    """Cycles since init (allocates on 32-bit boards).  Task/softirq context."""
+    e, d = _ep_read()
+    return e * _EP_C + d
 
 
 def cycles_to_ns(c):
@@ -233,7 +309,8 @@ def ns_to_raw(ns):
 def ktime_get():
     """Monotonic time in ns since init (ktime_t).  Task or softirq context;
     never from hard IRQ on 32-bit boards (the result is a heap int)."""
-    return cycles_to_ns(cs_update())
+    e, d = _ep_read()
+    return e * _EP_NS + d * _ns_num // _ns_den
 
 
 def raw_add(a, b):
@@ -314,8 +391,14 @@ def jiffy_start_raw(j):
     return (r + d * _tick_cyc) & CS_MASK
 
 
+def _hard():
+    # hard IRQ context: a counted handler, or a HARD hrtimer callback (which
+    # ktimers.hrtimer_base marks with one global store, not a counter here)
+    return _hardirq > 0 or (_hrtimer_mod is not None and _hrtimer_mod._i._irq_run is not None)
+
+
 def in_hardirq():
-    return _hardirq > 0
+    return _hard()
 
 
 def in_softirq():
@@ -323,7 +406,7 @@ def in_softirq():
 
 
 def in_interrupt():
-    return _hardirq > 0 or _softirq > 0
+    return _softirq > 0 or _hard()
 
 
 # --- tick and softirqs ------------------------------------------------------
@@ -335,7 +418,8 @@ def _tick_irq(_):
     # tick_do_update_jiffies64: count every whole period since _tick_raw, so a
     # late or merged interrupt catches up and an early one counts nothing.
     global _tick_pending, _tick_budget, _tick_raw
-    d = (hw.cs_read() - _tick_raw) & CS_MASK
+    raw = hw.cs_read()
+    d = (raw - _tick_raw) & CS_MASK
     if d >= _tick_cyc:
         n = d // _tick_cyc
         _tick_raw = raw_add(_tick_raw, n * _tick_cyc)
@@ -343,6 +427,10 @@ def _tick_irq(_):
         _tick_budget -= n
     if _tick_budget <= 0:
         raise_softirq_irq(_TIMER_SOFTIRQ)
+    if _ce_watch and ((raw - _ce_watch_at) & CS_MASK) < _HALF:
+        # a clock event delivered through the schedule queue is overdue (a
+        # full queue drops it): the softirq serves the hrtimer queue instead
+        raise_softirq_irq(_HRTIMER_SOFTIRQ)
 
 
 def raise_softirq_irq(nr):
@@ -363,7 +451,8 @@ def raise_softirq_irq(nr):
 def _softirq_entry(_):
     global _armed
     _armed = False
-    run_softirq()
+    if _pending:  # a clock event served meanwhile may have left nothing to do
+        run_softirq()
 
 
 def _softirq_failed():
@@ -385,22 +474,24 @@ def run_softirq():
         return  # nested, or task context holds the bases: local_bh_enable runs it
     _softirq += 1
     try:
-        n = _tick_pending  # small-int read: atomic
-        lo = _jlo  # small ints throughout: no allocation
-        hi = _jhi
-        r = 0x3FFFFFFF - lo
-        if n > r:
-            lo = n - r - 1
-            hi += 1
-        else:
-            lo += n
-        st = hw.irq_save()
-        _tick_pending -= n  # the IRQ may have counted more meanwhile: keep them
-        _jlo = lo
-        _jhi = hi
-        hw.irq_restore(st)
-        cs_update()
-        _timer_mod._run_timers(lo)
+        ep_advance()
+        tp = _pending & _TIMER_SOFTIRQ or not _pending & _HRTIMER_SOFTIRQ
+        if tp:  # an HRTIMER_SOFTIRQ alone leaves the wheel and jiffies alone
+            n = _tick_pending  # small-int read: atomic
+            lo = _jlo  # small ints throughout: no allocation
+            hi = _jhi
+            r = 0x3FFFFFFF - lo
+            if n > r:
+                lo = n - r - 1
+                hi += 1
+            else:
+                lo += n
+            st = hw.irq_save()
+            _tick_pending -= n  # the IRQ may have counted more meanwhile: keep them
+            _jlo = lo
+            _jhi = hi
+            hw.irq_restore(st)
+            _timer_mod._run_timers(lo)
         if _pending & _HRTIMER_SOFTIRQ:
             st = hw.irq_save()
             _pending &= ~_HRTIMER_SOFTIRQ
@@ -412,10 +503,11 @@ def run_softirq():
                 _pending |= _HRTIMER_SOFTIRQ  # the next tick runs it again
                 hw.irq_restore(st)
                 raise
-        st = hw.irq_save()
-        _pending &= ~_TIMER_SOFTIRQ
-        hw.irq_restore(st)
-        update_tick_budget()
+        if tp:
+            st = hw.irq_save()
+            _pending &= ~_TIMER_SOFTIRQ
+            hw.irq_restore(st)
+            update_tick_budget()
     except MemoryError:
         _softirq_failed()
     finally:
@@ -433,7 +525,7 @@ def local_bh_enable():
     """Undo local_bh_disable(); run softirqs that were held back."""
     global _bh
     _bh -= 1
-    if not _bh and _pending and not _softirq and not _hardirq and hw is not None:
+    if not _bh and _pending and not _softirq and not _hard() and hw is not None:
         run_softirq()
 
 
@@ -454,7 +546,7 @@ def update_tick_budget():
 def idle():
     """Let time pass: wait for an interrupt while scheduled work runs.  Task
     context only (sleeping in softirq is 'scheduling while atomic')."""
-    if _softirq or _hardirq:
+    if _softirq or _hard():
         raise RuntimeError("BUG: scheduling while atomic (sleep in timer callback)")
     hw.idle()
     if _pending and (_direct or not _armed):
@@ -462,7 +554,7 @@ def idle():
 
 
 def might_sleep(fn):
-    if _softirq or _hardirq:
+    if _softirq or _hard():
         raise RuntimeError("%s: called from atomic context (timer callback)" % fn)
 
 

@@ -26,6 +26,8 @@ from . import printk as _pk
 from . import bug as _bug
 from . import hrtimer_base as _b
 
+_i = _b._i  # the IRQ side (ktimers.hrtimer_irq, native where it loads)
+
 
 HRTIMER_MODE_ABS = const(0x00)
 HRTIMER_MODE_REL = const(0x01)
@@ -46,34 +48,78 @@ HRTIMER_NORESTART = const(0)
 HRTIMER_RESTART = const(1)
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
+_HARD = const(4)
+_RANKS = const(0x18)
+_SMALL_MAX = const(0x3FFFFFFF)
 _CLOCKS = (0, 1, 7, 11)  # REALTIME, MONOTONIC, BOOTTIME, TAI
 
 _tid = 0
 
 
 class hrtimer:
-    """struct hrtimer.  `function(timer)` returns HRTIMER_RESTART/NORESTART."""
+    """struct hrtimer.  `function(timer)` returns HRTIMER_RESTART/NORESTART.
+
+    Memory: class attributes are defaults shared by every instance; an
+    instance stores only what differs (function, _e, _f, _p: a 4-entry
+    attribute table).  _f packs state (bits 0-1), HARD (bit 2), clock base
+    (bits 3-4) and trace_id (bits 8-23); see ktimers.hrtimer_base."""
+
+    function = None
+    _e = 0  # hard expiry, ns since epoch _p (the queue key while queued)
+    _p = 0  # epoch of _e
+    _d = 0  # hard - soft expiry (range), ns
+    _o = 0  # clock offset from MONOTONIC applied to _e
+    _f = 0
+    _owner = None
+    _container = None
 
     def __init__(self):
         global _tid
-        self.function = None
-        self._softexpires = 0
-        self._expires = 0
-        self._key = 0
-        self._skey = 0
-        self._clock = 1
-        self._rank = 0  # clock base order (MONOTONIC first)
-        self._hard = False
-        self._state = 0
-        self._idx = -1
-        self._seq = 0
-        self._owner = None
-        self._container = None
         _tid = _tid % 0x7FFF + 1
-        self.trace_id = 0x7FFF + _tid  # 0x8000..0xFFFE: fits a u16 trace field
+        self._f = (0x7FFF + _tid) << 8  # trace_id 0x8000..0xFFFE: a u16 trace field
+
+    def __getattr__(self, name):
+        # Views computed on a miss only: no property on the class, so storing
+        # the hot attributes stays a plain instance store.  Setting trace_id
+        # stores a real attribute that then wins.
+        if name == "trace_id":
+            return self._f >> 8
+        if name == "_state":  # the kernel's state bits
+            return _state_of(self)
+        if name == "_hard":
+            return bool(self._f & _HARD)
+        if name == "_clock":
+            return _b._CLOCK_OF[(self._f & _RANKS) >> 3]
+        if name == "_expires":
+            return _expires_of(self)
+        if name == "_softexpires":
+            return _expires_of(self) - self._d
+        if name == "_key":  # monotonic hard expiry
+            return self._e + self._p * core._EP_NS
+        if name == "_skey":
+            return self._e - self._d + self._p * core._EP_NS
+        if name == "_seq":  # FIFO rank among equal keys (list position, head last)
+            return -_b._heap.index(self) if self._f & _ENQUEUED else 0
+        raise AttributeError(name)
 
     def __repr__(self):
-        return "<hrtimer %d expires=%d state=%d>" % (self.trace_id, self._expires, self._state)
+        return "<hrtimer %d expires=%d state=%d>" % (self.trace_id, _expires_of(self), _state_of(self))
+
+
+def _state_of(t):
+    # ENQUEUED / CALLBACK bits; a hard head keeps ENQUEUED while its callback
+    # runs in hard IRQ (_irq_run), where the kernel says CALLBACK
+    return _CALLBACK if t is _i._irq_run else t._f & 3
+
+
+def _expires_of(t):
+    # _e and _p read together (a softirq between them could rebase); the hard
+    # head stays in IRQ dispatch (its IRQ updates _e in place)
+    core.local_bh_disable()
+    try:
+        return t._e + t._p * core._EP_NS + t._o
+    finally:
+        core.local_bh_enable()
 
 
 def _check(fn, t):
@@ -104,17 +150,14 @@ def hrtimer_init(timer, clock_id, mode):
     """Initialise timer; set timer.function afterwards (pre-6.15 API)."""
     _check("hrtimer_init", timer)
     _check_mode("hrtimer_init", mode)
-    if timer._state & _ENQUEUED:
+    if timer._f & _ENQUEUED:
         hrtimer_cancel(timer)
     if clock_id not in _CLOCKS:
         _bug.WARN(True, "hrtimer_init: unknown clock %r, using CLOCK_MONOTONIC", clock_id)
         clock_id = 1
     if clock_id == 0 and mode & HRTIMER_MODE_REL:
         clock_id = 1
-    timer._clock = clock_id
-    timer._rank = _b._RANK[clock_id]
-    timer._hard = bool(mode & HRTIMER_MODE_HARD)
-    timer._state = 0
+    timer._f = timer._f & ~0xFF | _b._RANK[clock_id] << 3 | (_HARD if mode & HRTIMER_MODE_HARD else 0)
 
 
 def _now_of(clock):
@@ -123,9 +166,6 @@ def _now_of(clock):
 
 
 def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
-    """(Re)start timer to fire within [tim, tim + range_ns].  REL adds the
-    clock's now (saturating at KTIME_MAX).  Task or softirq context (from a
-    hard IRQ callback restart with HRTIMER_RESTART instead)."""
     _check("hrtimer_start_range_ns", timer)
     _check_int("hrtimer_start_range_ns", "tim", tim)
     _check_int("hrtimer_start_range_ns", "range_ns", range_ns)
@@ -134,48 +174,73 @@ def _hrtimer_start_range_ns(timer, tim, range_ns, mode):
         raise ValueError("hrtimer_start_range_ns: range_ns must be >= 0, got %d" % range_ns)
     if timer.function is None:
         raise ValueError("hrtimer_start_range_ns: timer has no function (hrtimer_setup first)")
-    if core._hardirq:
+    if core.in_hardirq():
         raise RuntimeError("hrtimer_start: not from hard IRQ; return HRTIMER_RESTART")
-    _b._sync()
+    _b._fix()
     # everything that allocates first (64-bit ns), then the commit
-    if mode & HRTIMER_MODE_REL:
-        tim = _kt.ktime_add_safe(_now_of(timer._clock), tim)
-    hard = _kt.ktime_add_safe(tim, range_ns)
-    skey, key = _b._keys(timer, tim, hard)
+    f = timer._f
+    ep = core._ep
+    if not f & _RANKS and mode & HRTIMER_MODE_REL and 0 <= tim <= _SMALL_MAX and range_ns <= _SMALL_MAX:
+        o = 0  # MONOTONIC, relative, near: small ints (ns since the epoch)
+        s = core.now_rel() + tim
+        e = s + range_ns
+    else:
+        c = _b._CLOCK_OF[(f & _RANKS) >> 3]
+        o = _kt.clock_offset(c) if c != 1 else 0
+        if mode & HRTIMER_MODE_REL:
+            tim = _kt.ktime_add_safe(_now_of(c), tim)
+        hard = _kt.ktime_add_safe(tim, range_ns)
+        base = ep * core._EP_NS + o
+        s = tim - base
+        e = hard - base
     owner = _pk.current_module()
-    rec = _tr._on
-    if rec:
-        ra, rb = core.ns_to_raw(skey), core.ns_to_raw(key)
-    _b._demote(timer)  # out of IRQ dispatch (consistent even if we stop here)
-    old = (timer._idx, timer._softexpires, timer._expires, timer._skey, timer._key, timer._state, timer._owner)
-    _b._requeue(timer, tim, hard, skey, key)
-    timer._owner = owner
+    if _tr.enabled:
+        ra, rb = _b._raw_at(s), _b._raw_at(e)
+    q = _b._heap
+    oe = timer._e  # for the undo (one by one: a 5-tuple would allocate)
+    op = timer._p
+    od = timer._d
+    oo = timer._o
+    ow = timer._owner
+    if f & _ENQUEUED:
+        _b._remove(timer)  # a shrink leaves room: the insert below cannot grow the list
+    else:
+        q.append(None)  # room for the insert (MemoryError here: nothing changed)
+        q.pop()  # (never shrinks right after a growth)
+    timer._e = e
+    timer._p = ep
+    d = e - s
+    if timer._d != d:
+        timer._d = d
+    if timer._o != o:
+        timer._o = o
+    _b._insert(timer)
+    timer._f = f | _ENQUEUED
+    if timer._owner is not owner:
+        timer._owner = owner
     try:
         _b._reprogram()
     except MemoryError:  # undo: the queue and the device as before
-        _undo_start(timer, old)
+        _b._remove(timer)
+        timer._e = oe
+        timer._p = op
+        timer._d = od
+        timer._o = oo
+        timer._owner = ow
+        timer._f = f
+        if f & _ENQUEUED:
+            _b._insert(timer)  # its old slot: no growth
+        _b._reprogram(True)
         raise
-    if rec:
+    if _tr.enabled:
         _tr.record(5, timer.trace_id, core.hw.cs_read(), ra, rb)
-
-
-def _undo_start(timer, old):
-    idx, s, e, sk, k, st, ow = old
-    timer._softexpires, timer._expires, timer._skey, timer._key = s, e, sk, k
-    if idx < 0:
-        _b._heap_remove(timer)
-        timer._state = st
-    else:
-        _b._up(timer._idx)
-        _b._down(timer._idx)
-    timer._owner = ow
-    _b._reprogram(True)
 
 
 def hrtimer_start_range_ns(timer, tim, range_ns, mode):
     """(Re)start timer to fire within [tim, tim + range_ns].  REL adds the
     clock's now (saturating at KTIME_MAX).  Task or softirq context (from a
-    hard IRQ callback restart with HRTIMER_RESTART instead)."""
+    hard IRQ callback restart with HRTIMER_RESTART instead).  O(log n);
+    allocation-free for a MONOTONIC REL start under ~1 s on a started list."""
     core.local_bh_disable()
     try:
         return _hrtimer_start_range_ns(timer, tim, range_ns, mode)
@@ -191,7 +256,8 @@ def hrtimer_start(timer, tim, mode):
 def hrtimer_start_expires(timer, mode):
     """Start with the expiry already set (hrtimer_set_expires*)."""
     _check("hrtimer_start_expires", timer)
-    hrtimer_start_range_ns(timer, timer._softexpires, timer._expires - timer._softexpires, mode)
+    e = _expires_of(timer)
+    hrtimer_start_range_ns(timer, e - timer._d, timer._d, mode)
 
 
 def hrtimer_restart(timer):
@@ -201,16 +267,24 @@ def hrtimer_restart(timer):
 def _hrtimer_try_to_cancel(timer):
     """0 not active, 1 removed, -1 callback running.  Task/softirq context."""
     _check("hrtimer_try_to_cancel", timer)
-    _b._sync()
-    if timer._state & _CALLBACK:
+    f = _state_of(timer)  # the state alone: the hard head stays in IRQ dispatch
+    if f & _CALLBACK:
         return -1
-    if not timer._state & _ENQUEUED:
+    if not f & _ENQUEUED:
         return 0
-    _b._demote(timer)
-    _b._heap_remove(timer)
-    timer._state = 0
-    _tr.record(8, timer.trace_id, core.hw.cs_read(), 0, 0)
-    _b._reprogram()
+    _b._fix()
+    f = timer._f
+    _b._remove(timer)
+    timer._f = f & ~3
+    try:
+        _b._reprogram()
+    except MemoryError:  # undo
+        timer._f = f
+        _b._insert(timer)
+        _b._reprogram(True)
+        raise
+    if _tr.enabled:
+        _tr.record(8, timer.trace_id, core.hw.cs_read(), 0, 0)
     return 1
 
 
@@ -241,97 +315,76 @@ def hrtimer_forward(timer, now, interval):
     _check("hrtimer_forward", timer)
     _check_int("hrtimer_forward", "now", now)
     _check_int("hrtimer_forward", "interval", interval)
-    if now - timer._expires < 0:
+    if now - _expires_of(timer) < 0:
         return 0
-    if timer._state & _ENQUEUED:
+    if _state_of(timer) & _ENQUEUED:
         _bug.WARN(True, "hrtimer_forward: timer %d is queued", timer.trace_id)
         return 0
-    # exact ns (hrtimer_resolution 1 ns); saturates at KTIME_MAX
-    return _b._forward_ns(timer, now, interval)
+    return _b._forward_abs(timer, now, interval)
 
 
 def hrtimer_forward_now(timer, interval):
-    """hrtimer_forward(timer, now of its clock, interval).  From a HARD
-    callback in hard IRQ it works on raw counter cycles (allocation-free)."""
-    if core._hardirq and timer is _b._hard_head:
-        return _b._forward_irq(timer, interval)
+    """hrtimer_forward(timer, now of its clock, interval).  From its own HARD
+    callback in hard IRQ, or a MONOTONIC timer's callback in softirq with a
+    small interval, it works on small ints: allocation-free.  O(1)."""
+    if timer is _i._irq_run:  # its own hard callback, in hard IRQ
+        return _i._forward_irq(timer, interval)
     _check("hrtimer_forward_now", timer)
-    return hrtimer_forward(timer, _now_of(timer._clock), interval)
+    _check_int("hrtimer_forward_now", "interval", interval)
+    if not timer._f & (_RANKS | _ENQUEUED) and timer._p == core._ep:
+        return _b._forward_rel(timer, core.now_rel(), interval)
+    return hrtimer_forward(timer, _now_of(_b._CLOCK_OF[(timer._f & _RANKS) >> 3]), interval)
 
 
 def hrtimer_active(timer):
     _check("hrtimer_active", timer)
-    return timer._state != 0
+    return _state_of(timer) != 0
 
 
 def hrtimer_is_queued(timer):
     _check("hrtimer_is_queued", timer)
-    return bool(timer._state & _ENQUEUED)
+    return bool(_state_of(timer) & _ENQUEUED)
 
 
 def hrtimer_callback_running(timer):
     _check("hrtimer_callback_running", timer)
-    return bool(timer._state & _CALLBACK)
+    return bool(_state_of(timer) & _CALLBACK)
 
 
-def _hrtimer_get_expires(timer):
-    _check("hrtimer_get_expires", timer)
-    _b._sync()
-    return timer._expires
+def _locked(fn, timer):
+    core.local_bh_disable()
+    try:
+        return _expires_of(timer)
+    finally:
+        core.local_bh_enable()
 
 
 def hrtimer_get_expires(timer):
-    core.local_bh_disable()
-    try:
-        return _hrtimer_get_expires(timer)
-    finally:
-        core.local_bh_enable()
-
-
-def _hrtimer_get_softexpires(timer):
-    _check("hrtimer_get_softexpires", timer)
-    _b._sync()
-    return timer._softexpires
+    """The hard expiry, ns of the timer's clock.  Task/softirq context."""
+    _check("hrtimer_get_expires", timer)
+    return _locked("hrtimer_get_expires", timer)
 
 
 def hrtimer_get_softexpires(timer):
-    core.local_bh_disable()
-    try:
-        return _hrtimer_get_softexpires(timer)
-    finally:
-        core.local_bh_enable()
-
-
-def _hrtimer_get_remaining(timer):
-    """expires - now of the timer's clock (ns; negative once expired)."""
-    _check("hrtimer_get_remaining", timer)
-    _b._sync()
-    return timer._expires - _now_of(timer._clock)
+    """The soft expiry, ns of the timer's clock.  Task/softirq context."""
+    _check("hrtimer_get_softexpires", timer)
+    return _locked("hrtimer_get_softexpires", timer) - timer._d
 
 
 def hrtimer_get_remaining(timer):
     """expires - now of the timer's clock (ns; negative once expired)."""
-    core.local_bh_disable()
-    try:
-        return _hrtimer_get_remaining(timer)
-    finally:
-        core.local_bh_enable()
-
-
-def __set(fn, timer, soft, hard):
-    _check(fn, timer)
-    _b._sync()
-    if timer._state & _ENQUEUED:
-        _bug.WARN(True, "%s: timer %d is queued, expiry not changed", fn, timer.trace_id)
-        return
-    timer._softexpires = soft
-    timer._expires = hard
+    _check("hrtimer_get_remaining", timer)
+    return _locked("hrtimer_get_remaining", timer) - _now_of(timer._clock)
 
 
 def _set(fn, timer, soft, hard):
     core.local_bh_disable()
     try:
-        return __set(fn, timer, soft, hard)
+        _check(fn, timer)
+        if timer._f & _ENQUEUED:
+            _bug.WARN(True, "%s: timer %d is queued, expiry not changed", fn, timer.trace_id)
+            return
+        _b._set_abs(timer, soft, hard)
     finally:
         core.local_bh_enable()
 
@@ -350,11 +403,12 @@ def hrtimer_set_expires_range_ns(timer, time, delta):
 def hrtimer_add_expires(timer, time):
     _check_int("hrtimer_add_expires", "time", time)
     _check("hrtimer_add_expires", timer)
+    e = _expires_of(timer)
     _set(
         "hrtimer_add_expires",
         timer,
-        _kt.ktime_add_safe(timer._softexpires, time),
-        _kt.ktime_add_safe(timer._expires, time),
+        _kt.ktime_add_safe(e - timer._d, time),
+        _kt.ktime_add_safe(e, time),
     )
 
 

@@ -1,288 +1,346 @@
 """ktimers.hrtimer_base -- the hrtimer queue and the clock event device
 (struct hrtimer_cpu_base / hrtimer_clock_base, hrtimer_interrupt).
 
-Queue.  Pending timers sit in one binary min-heap keyed on the monotonic hard
-expiry (soft expiry + range delta), FIFO among equal keys; enqueue/remove are
-O(log n) with the heap index kept in the timer.  The clock event device is
-programmed one-shot for the head's hard expiry, and reprogrammed only when
-that expiry changes.  On expiry every timer whose soft expiry has passed runs,
-so timers started with hrtimer_start_range_ns() coalesce into one event:
+Queue.  Pending timers sit in one list sorted on the monotonic hard expiry
+(soft expiry + range delta), then clock base, latest first: the next timer
+to expire is the last element, so taking it is list.pop() and a restart
+inserts it back (binary search, O(log n) compares plus a C memmove).  Among
+equal keys a new timer goes before the older ones: FIFO, with no sequence
+number.  The clock event device is programmed one-shot for the head's hard
+expiry and reprogrammed only when that changes.  On expiry every timer whose
+soft expiry has passed runs, so timers started with hrtimer_start_range_ns()
+coalesce into one event:
 
     timer  soft   delta  hard     event programmed at 120 (A's hard expiry):
     A      100    20     120      at 120 A runs, and B runs too (soft 110 <= 120),
     B      110    30     140      C waits (soft 150): two timers, one interrupt.
     C      150    0      150
 
-Exact time.  Expiries are plain ns (hrtimer_resolution = 1 ns, as in
-high-resolution mode); the counter's granularity enters only when the clock
-event device is programmed, rounded up so nothing fires early.
+Small ints.  A timer keeps its hard expiry as _e ns since epoch _p (see
+ktimers.core: the softirq moves the epoch every ~268 ms and _rebase() shifts
+every queued _e by the same ns, so the queue compares plain small ints and
+one periodic expiry allocates nothing).  _d is hard - soft (class default 0),
+_o the clock's offset from MONOTONIC when queued (0 for MONOTONIC), and the
+public expiry is _e + _p * core._EP_NS + _o: exact ns (hrtimer_resolution
+1 ns).  A timer not queued keeps its own _p, so its expiry stays valid when
+the epoch moves.  State, HARD mode, clock base and trace id share one small
+int _f.  Per queued timer: the instance (16 B), a 4-entry attribute table
+(function, _e, _f, _p: 32 B) and its list slot.
 
-Hard dispatch allocates nothing: when a HARD timer is the queue head (and the
-board allows hard IRQs) its soft expiry is kept as a raw counter value plus
-an ns remainder (small ints _h_exp, _h_rem: expiry ns = cycles * NS_PER_CYC +
-rem) and _ce_irq compares raw counter values only.  hrtimer_forward_now()
-from that callback adds whole intervals in (cycles, ns remainder) form, so a
-1500 ns period on a 1 MHz counter keeps its fractional cycles; every raw sum
-goes through core.raw_add() (masked before it could reach 2**30, a heap int
-on 32-bit boards).  The cycles forwarded in IRQ (_h_fwd) are folded into the
-64-bit ns expiry by _sync() in softirq/task context.  The IRQ reprograms the
-clock event for the hard head itself; when the next queued event (_ce_limit)
-is due it raises HRTIMER_SOFTIRQ too.  An interval it cannot split without
-allocating (>= 2**30 ns, or under one counter cycle) is handed to the softirq
-(_h_defer), which forwards in ns and caches the split for the next IRQ.
-Only one timer is the hard head at a time, so this state is module-wide.
-Task code that only reads the queue keeps the hard head; an operation on the
-hard head itself takes it out of IRQ dispatch with interrupts off and
-_reprogram() puts the new head back.
+    key _e (ns since epoch)   after _rebase(268435440)   public expiry
+    1000000                   -267435440                 unchanged
 
-    1 MHz counter, period 1500 ns:  (cycles, rem) 1000,0 -> 1001,500 -> 1003,0
-    the IRQ targets ceil: 1000, 1002, 1003 -- each >= the exact ns expiry.
+Dispatch (ktimers.hrtimer_irq, _i: native code where the board loads it).
+A HARD timer at the head (board with hard IRQs, within the device's reach)
+is served by the clock event's hard IRQ itself, _i._ce_irq: its callback
+first, bookkeeping after; hrtimer_forward_now() from that callback adds
+intervals to _e on small ints (_i._forward_irq), or leaves them to the
+softirq (_h_defer).  A SOFT head on a backend that delivers the clock event
+scheduled (CE_SOFT) is served by _i._ce_soft: the due head's callback, then
+the rest of HRTIMER_SOFTIRQ.  A dropped delivery (full schedule queue) is
+caught by the tick (core._ce_watch).  Any other event raises HRTIMER_SOFTIRQ.
+Task/softirq code first takes the hard head out of IRQ dispatch (_fix, with
+interrupts off) and _reprogram() puts it back.  Raw counter values alias past
+half the counter period, so those shortcuts serve only a head within
+CE_MAX_CYC; a farther head (or next event) gets a check-in at CE_MAX_CYC.
 
 All-or-nothing.  Every queue operation computes what may allocate (64-bit ns
-arithmetic, list growth) before it changes anything; what follows only moves
-references and small ints.  queue_check() verifies heap order, indexes,
-states and the hard head.
+arithmetic, list growth) before it changes anything.  queue_check() verifies
+order, states and the hard head.
 
-Hang protection (hrtimer_interrupt): after 3 passes that still find expired
-timers, log "hrtimer: interrupt took N ns", back off min(N, 100 ms), count
-nr_hangs.  A callback storm cannot lock the board.
+HRTIMER_SOFTIRQ (the run and hang protection) is ktimers.hrtimer_softirq.
 
-Contexts: _ce_irq and _forward_irq run in hard IRQ; _run_softirq in
-HRTIMER_SOFTIRQ; the rest in task/softirq context with softirqs held off by
-the caller (ktimers.hrtimer wraps every queue operation in local_bh_disable).
+Contexts: _i._ce_irq and _i._forward_irq run in hard IRQ; _i._ce_soft and
+_run_softirq in HRTIMER_SOFTIRQ; _rebase in the softirq (core.ep_advance);
+the rest in task/softirq context with softirqs held off by the caller
+(ktimers.hrtimer wraps every queue operation in local_bh_disable).
 """
 
 from micropython import const
 from . import core
 from . import trace as _tr
 from . import ktime as _kt
-from . import printk as _pk
 from . import bug as _bug
+
+try:  # the IRQ handlers as native code (flash builds it for the board's arch)
+    from . import hrtimer_irq_n as _i
+except Exception:  # absent (unix sources, frozen, no arch), or not loadable here
+    from . import hrtimer_irq as _i
 
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
-_RESTART = const(1)
-_HANG_MAX_NS = const(100_000_000)
-_SEQ_MASK = const(0x3FFFFFFF)
+_HARD = const(4)
+_RANKS = const(0x18)  # clock base order << 3: MONOTONIC 0, REALTIME, BOOTTIME, TAI
 _SMALL_MAX = const(0x3FFFFFFF)
 
-_heap = []
-_seq = 0
-_expires_next = None
-_hard_head = None  # HARD timer at the head, dispatched from the IRQ
-_ce_limit = 0  # raw counter: next other event; past it the IRQ raises HRTIMER_SOFTIRQ
-_limit_key = None  # that event's monotonic ns expiry (None: none queued)
-_irq_exc = None
-_irq_exc_t = None
-_irq_badret = None  # hard callback returned neither NORESTART nor RESTART
+_heap = []  # sorted, latest first: the head is _heap[-1]
+_expires_next = None  # key the clock event is programmed for
+_ce_mode = None  # handler it was programmed with
 _in_run = False
-# hard head (small ints): soft expiry = _h_exp cycles (raw) + _h_rem ns; hard -
-# soft = _h_dc cycles + _h_dr ns; _h_fwd cycles forwarded in IRQ since the last
-# _sync (modulo the counter), _h_rem0 the remainder then
-_h_exp = 0
-_h_rem = 0
-_h_dc = 0
-_h_dr = 0
-_h_fwd = 0
-_h_rem0 = 0
-_h_moved = False
-_h_defer = None  # interval the IRQ left to the softirq
-_h_iv = None  # last interval split for the IRQ: _h_ivc cycles + _h_ivr ns
-_h_ivc = 0
-_h_ivr = 0
-nr_events = 0
-nr_retries = 0
-nr_hangs = 0
+_scratch = []  # _rebase: far keys (heap ints) computed before the commit
+# the IRQ paths' state lives in ktimers.hrtimer_irq (_i), bound by _reset
+_hard_ok = False
+_soft_ok = False
+_rearm_any = None  # the backend's own (ce_rearm), else None
+_cmax_ns = -1
 nr_reprograms = 0
-nr_irq_errors = 0
-max_hang_time = 0
 hrtimer_resolution = 1  # ns: exact arithmetic (high-resolution mode)
 _RANK = {1: 0, 0: 1, 7: 2, 11: 3}  # base order: MONOTONIC, REALTIME, BOOTTIME, TAI
+_CLOCK_OF = (1, 0, 7, 11)
 
 
 def _reset():
-    global _heap, _expires_next, _hard_head, _h_defer, _h_iv, _irq_exc, _irq_exc_t, _irq_badret
+    global _heap, _expires_next
+    global _hard_ok, _soft_ok, _ce_mode
+    global _rearm_any, _cmax_ns
     for t in _heap:
-        t._state = 0
-        t._idx = -1
+        t._f &= ~3
     _heap = []
-    _expires_next = None
-    _hard_head = None
-    _h_defer = _h_iv = None
-    _irq_exc = _irq_exc_t = _irq_badret = None
+    _expires_next = _ce_mode = None
+    _i._hard_head = _i._zombie = _i._h_defer = _i._irq_run = _i._s_head = None
+    _i._sure = False
+    _i._trc = _tr.enabled
+    _i._irq_exc = _i._irq_exc_t = _i._irq_badret = None
+    hw = core.hw
+    _i._cs = hw.cs_read
+    _i._mask = core.CS_MASK
+    _i._half = core._HALF
+    _i._npc = core.NS_PER_CYC
+    _i._dmax = _SMALL_MAX // _i._npc if _i._npc else 0
+    _hard_ok = bool(hw.HARD_IRQ and _i._npc)
+    _soft_ok = bool(getattr(hw, "CE_SOFT", False))
+    _i._cmin, _i._cmax = hw.CE_MIN_CYC, hw.CE_MAX_CYC
+    _cmax_ns = _i._cmax * _i._npc if _i._npc else (_i._cmax * 1_000_000_000 // core.CS_HZ)
+    _i._imax = _cmax_ns if _cmax_ns < _SMALL_MAX else _SMALL_MAX
+    _rearm_any = getattr(hw, "ce_rearm", None)
+    if _rearm_any is None:
+
+        def rearm(c):  # a closure, made once: calling it allocates nothing
+            hw.ce_set_next(c, _i._ce_irq)
+
+        _i._rearm = rearm
+    else:
+        _i._rearm = _rearm_any
+    _i._heap = _heap
+    _i._finish = _finish
+    core._ce_watch = False
 
 
-def _less(a, b):
-    # hard expiry, then clock base (equal expiries run base by base), then FIFO
-    if a._key != b._key:
-        return a._key < b._key
-    if a._rank != b._rank:
-        return a._rank < b._rank
-    return ((a._seq - b._seq) & _SEQ_MASK) > (_SEQ_MASK >> 1)
+def _trace_changed(on):
+    # trace.enable()/disable(): the IRQ paths pick it up (the short SOFT path
+    # has no trace points: off until the next reprogram)
+    _i._trc = on
+    _i._s_fast = False
 
 
-def _up(i):
+# --- the sorted list ----------------------------------------------------------
+
+
+def _le(a, b):
+    # a's key <= b's: hard expiry, then clock base (equal expiries run base by base)
+    if a._e != b._e:
+        return a._e < b._e
+    return a._f & _RANKS <= b._f & _RANKS
+
+
+def _pos(t, hi):
+    # first index below hi whose key <= t's (latest first).  O(log n), no allocation
     h = _heap
-    t = h[i]
-    while i:
-        p = (i - 1) >> 1
-        if not _less(t, h[p]):
-            break
-        h[i] = h[p]
-        h[i]._idx = i
-        i = p
-    h[i] = t
-    t._idx = i
+    lo = 0
+    while lo < hi:
+        m = (lo + hi) >> 1
+        if _le(h[m], t):
+            hi = m
+        else:
+            lo = m + 1
+    return lo
 
 
-def _down(i):
+def _insert(t):
+    # list growth is the one allocation, done by insert before it moves anything
+    _heap.insert(_pos(t, len(_heap)), t)
+
+
+def _remove(t):
+    # allocation-free: a shrink leaves room for the next insert (alloc/2 > len)
+    if t is _i._s_head:
+        _i._s_head = None
     h = _heap
-    n = len(h)
+    i = _pos(t, len(h))
+    while h[i] is not t:
+        i += 1
+    del h[i]
+
+
+def _settle():
+    # the head's key grew (forwarded in IRQ): move it left to its place.  O(k)
+    h = _heap
+    i = len(h) - 1
     t = h[i]
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and _less(h[c + 1], h[c]):
-            c += 1
-        if not _less(h[c], t):
-            break
-        h[i] = h[c]
-        h[i]._idx = i
-        i = c
+    while i and _le(h[i - 1], t):
+        h[i] = h[i - 1]
+        i -= 1
     h[i] = t
-    t._idx = i
 
 
-def _heap_remove(t):
-    # allocation-free (pop only shrinks)
-    i = t._idx
-    last = _heap.pop()
-    if last is not t:
-        _heap[i] = last
-        last._idx = i
-        _down(i)
-        _up(last._idx)
-    t._idx = -1
-
-
-def _keys(t, soft, hard):
-    """(soft key, hard key): the expiries on the monotonic clock.  Allocates."""
-    off = _kt.clock_offset(t._clock) if t._clock != 1 else 0
-    return soft - off, hard - off
-
-
-def _requeue(t, soft, hard, skey, key):
-    """Queue t (or move it) with these expiries: the commit step.  The one
-    allocation (growing the list for a timer not yet queued) comes first."""
-    global _seq
-    if t._idx < 0:
-        _heap.append(t)  # MemoryError here: nothing changed
-        t._idx = len(_heap) - 1
-    _seq = (_seq + 1) & _SEQ_MASK
-    t._seq = _seq
-    t._softexpires = soft
-    t._expires = hard
-    t._skey = skey
-    t._key = key
-    t._state |= _ENQUEUED
-    _up(t._idx)
-    _down(t._idx)
-
-
-def _enqueue(t):
-    s, k = _keys(t, t._softexpires, t._expires)
-    _requeue(t, t._softexpires, t._expires, s, k)
-
-
-def _demote(t):
-    """Take t out of IRQ dispatch before task/softirq code changes it."""
-    global _hard_head
-    if t is _hard_head:
-        _sync()
-        st = core.hw.irq_save()
-        _hard_head = None
-        core.hw.irq_restore(st)
-
-
-def _sync(detach=False):
-    """Fold what the hard IRQ did to the head HARD timer back into the queue.
-    Task/softirq context; every queue operation starts here.  detach=True
-    also takes the head out of IRQ dispatch (the softirq run does)."""
-    global _hard_head, _irq_exc, _irq_exc_t, _h_fwd, _h_rem0, _h_defer, _irq_badret
-    global _h_iv, _h_ivc, _h_ivr
-    t = _hard_head
-    if t is not None:
+def _fix():
+    """Take the hard head out of IRQ dispatch and fold what its IRQ did back
+    into the queue.  Task/softirq context; every queue operation starts here."""
+    t = _i._hard_head
+    z = _i._zombie
+    if t is not None or z is not None:
         hw = core.hw
-        npc = core.NS_PER_CYC
-        while True:  # until no IRQ forwarded between the snapshot and the commit
-            st = hw.irq_save()
-            c, r1, r0, iv = _h_fwd, _h_rem, _h_rem0, _h_defer
-            hw.irq_restore(st)
-            if c or r1 != r0:
-                ns = c * npc + r1 - r0  # heap ints: may raise, nothing changed yet
-                s2, e2, sk2, k2 = t._softexpires + ns, t._expires + ns, t._skey + ns, t._key + ns
-            st = hw.irq_save()
-            if _h_fwd == c and _h_rem == r1 and _h_defer is iv:
-                _h_fwd = 0
-                _h_rem0 = r1
-                _h_defer = None
-                gone = not t._state & _ENQUEUED
-                if detach or gone:
-                    _hard_head = None
-                hw.irq_restore(st)
-                break
-            hw.irq_restore(st)
-        if c or r1 != r0:
-            t._softexpires, t._expires, t._skey, t._key = s2, e2, sk2, k2
-        if t._idx >= 0:
-            if gone:
-                _heap_remove(t)
-            else:
-                _down(t._idx)
-                if iv is not None:  # the IRQ left this forward to us
-                    _forward_ns(t, core.ktime_get() + (t._expires - t._key), iv)
-                    _down(t._idx)
-                    if iv >= npc:
-                        _h_iv, _h_ivc, _h_ivr = iv, iv // npc, iv % npc
-    if _irq_exc is not None:
-        e, et = _irq_exc, _irq_exc_t
-        _irq_exc = _irq_exc_t = None
+        st = hw.irq_save()
+        _i._hard_head = _i._zombie = None
+        iv = _i._h_defer
+        _i._h_defer = None
+        _i._moved = False
+        hw.irq_restore(st)
+        h = _heap
+        if z is not None and h and h[-1] is z and not z._f & 3:
+            h.pop()  # its IRQ callback returned NORESTART
+        elif t is not None and h and h[-1] is t:
+            _settle()  # its IRQ may have forwarded it past others: O(1) if not
+            if iv is not None and t._f & _ENQUEUED:  # the IRQ left this forward to us
+                _remove(t)
+                try:
+                    _forward_abs(t, _abs_now(t), iv)
+                finally:
+                    _insert(t)
+    if _i._irq_exc is not None:
+        e, et = _i._irq_exc, _i._irq_exc_t
+        _i._irq_exc = _i._irq_exc_t = None
         core.log_callback_error("hrtimer (hard)", et, e)
-    if _irq_badret is not None:
-        bt = _irq_badret
-        _irq_badret = None
+    if _i._irq_badret is not None:
+        bt = _i._irq_badret
+        _i._irq_badret = None
         _warn_ret(bt, "not 0/1 (hard)")
+
+
+_sync = _fix  # older name (ktimers.proc)
+
+
+def __getattr__(name):
+    # the IRQ side's and the softirq's state and counters, read through this
+    # module (tests, /proc)
+    try:
+        return getattr(_i, name)
+    except AttributeError:
+        return getattr(_s, name)
 
 
 def _warn_ret(t, r):
     _bug.WARN_ONCE(True, "hrtimer: callback of timer %d returned %s, not HRTIMER_NORESTART/RESTART", t.trace_id, r)
 
 
-def _forward_ns(t, now, interval):
-    """hrtimer_forward on the timer's fields, no queued check.  Returns the
-    overrun count; saturates at KTIME_MAX.  Allocates (64-bit ns)."""
-    delta = now - t._expires
+def _rebase(shift, ep):
+    """The epoch moves by shift ns to epoch ep: every queued key moves with it.
+    All-or-nothing: keys that would leave the small-int range (far timers)
+    are computed into _scratch first (the only allocation).  The hard head
+    stays in IRQ dispatch: its IRQ may forward it meanwhile, so its key is
+    moved by core.ep_advance together with the epoch, interrupts off (small
+    ints: returned here; a head with a heap-int key is taken out of dispatch
+    and moved with the rest).  Returns it, or None.  O(n)."""
+    global _expires_next
+    h = _heap
+    lo = -_SMALL_MAX + shift if shift <= _SMALL_MAX else None
+    hh = _i._hard_head
+    if hh is not None and (lo is None or not lo <= hh._e <= _SMALL_MAX):
+        _fix()  # (a forward in IRQ keeps a small key small: checked once)
+        hh = None
+    k = 0
+    for t in h:
+        e = t._e
+        if t is not hh and (lo is None or not lo <= e <= _SMALL_MAX):
+            if k == len(_scratch):
+                _scratch.append(None)
+            _scratch[k] = e - shift
+            k += 1
+    k = 0
+    for t in h:
+        if t is hh:
+            continue
+        e = t._e
+        if lo is None or not lo <= e <= _SMALL_MAX:
+            t._e = _scratch[k]
+            _scratch[k] = None
+            k += 1
+        else:
+            t._e = e - shift
+        t._p = ep
+    _expires_next = None  # the next _reprogram recomputes
+    return hh
+
+
+# --- exact ns -----------------------------------------------------------------
+
+
+def _base(t):
+    # ns of the timer's clock at its epoch (heap int)
+    return t._p * core._EP_NS + t._o
+
+
+def _abs_now(t):
+    # now on the timer's clock, in ns.  Allocates
+    c = _CLOCK_OF[(t._f & _RANKS) >> 3]
+    n = core.ktime_get()
+    return n + _kt.clock_offset(c) if c != 1 else n
+
+
+def _set_abs(t, soft, hard):
+    """Store expiries given in ns of the timer's clock (not queued).  Allocates
+    first, then assigns."""
+    ep = core._ep
+    e = hard - ep * core._EP_NS - t._o
+    d = hard - soft
+    t._p = ep
+    t._e = e
+    if t._d != d:
+        t._d = d
+
+
+def _forward_abs(t, now, interval):
+    """hrtimer_forward on ns of the timer's clock; saturates at KTIME_MAX.
+    Returns the overrun count.  Allocates."""
+    base = _base(t)
+    hard = t._e + base
+    delta = now - hard
     if delta < 0:
         return 0
     if interval < 1:
         interval = 1
+    soft = hard - t._d
+    add = _kt.ktime_add_safe
     orun = 1
     if delta >= interval:
         orun = delta // interval
         inc = interval * orun
-        t._expires = _kt.ktime_add_safe(t._expires, inc)
-        t._softexpires = _kt.ktime_add_safe(t._softexpires, inc)
-        t._key = _kt.ktime_add_safe(t._key, inc)
-        t._skey = _kt.ktime_add_safe(t._skey, inc)
-        if t._expires > now:
+        hard = add(hard, inc)
+        soft = add(soft, inc)
+        if hard > now:
+            _set_abs(t, soft, hard)
             return orun
         orun += 1
-    t._expires = _kt.ktime_add_safe(t._expires, interval)
-    t._softexpires = _kt.ktime_add_safe(t._softexpires, interval)
-    t._key = _kt.ktime_add_safe(t._key, interval)
-    t._skey = _kt.ktime_add_safe(t._skey, interval)
+    _set_abs(t, add(soft, interval), add(hard, interval))
     return orun
+
+
+def _forward_rel(t, now, interval):
+    """hrtimer_forward with now in the timer's own frame (ns since its epoch,
+    its offset): small ints, allocation-free while they stay small."""
+    delta = now - t._e
+    if delta < 0:
+        return 0
+    if interval < 1:
+        interval = 1
+    if delta > _SMALL_MAX - interval or now > _SMALL_MAX - interval:
+        return _forward_abs(t, now + _base(t), interval)  # large: exact, saturating
+    orun = delta // interval + 1
+    t._e += orun * interval
+    return orun
+
+
+# --- the clock event device ------------------------------------------------------
 
 
 def _clamp_cyc(c):
@@ -294,282 +352,153 @@ def _clamp_cyc(c):
     return c
 
 
-def _head():
-    # (head, hard head candidate, next other queued timer) of the queue
-    t = _heap[0]
-    hw = core.hw
-    hh = t if (t._hard and hw.HARD_IRQ and core.NS_PER_CYC) else None
-    o = None  # the next queued event: the hard head's IRQ must stop before it
-    if hh is not None and len(_heap) > 1:
-        o = _heap[1] if len(_heap) == 2 or _less(_heap[1], _heap[2]) else _heap[2]
-    return t, hh, o
+def _raw_at(ns):
+    # raw counter at ns since the epoch, rounded up (never early); task/softirq
+    c = core.ns_to_cycles_up(ns)
+    if c < 0:  # before the epoch (an overdue timer): small ints
+        return (core._ep_raw + c) & _i._mask
+    return core.raw_add(core._ep_raw, c & _i._mask)
 
 
 def _reprogram(force=False):
-    """Program the clock event device for the head (tick_program_event).
-    Everything that allocates is computed before anything changes; a hard
-    head in IRQ dispatch is first folded and taken out of it atomically
-    (_sync(True)), so no forward done by its IRQ meanwhile is lost."""
-    global _expires_next, _hard_head, _ce_limit, nr_reprograms
-    global _h_exp, _h_rem, _h_dc, _h_dr, _h_fwd, _h_rem0, _h_moved, _h_defer, _limit_key
+    """Program the clock event device for the head (tick_program_event), with
+    the handler that serves it: _i._ce_irq for a HARD head (dispatched in hard
+    IRQ), _i._ce_soft for a SOFT head where the backend delivers scheduled,
+    else _i._ce_irq raising HRTIMER_SOFTIRQ.  Everything that allocates comes
+    before the commit, which runs with interrupts off."""
+    global _expires_next
+    global nr_reprograms, _ce_mode
     if _in_run:
         return  # _run_softirq reprograms once at the end
     hw = core.hw
-    if _heap:
-        t, hh, o = _head()
-        okey = o._key if o is not None else None
-        if t._key == _expires_next and hh is _hard_head and not force and (hh is None or okey == _limit_key):
-            return
-    if _hard_head is not None:
-        _sync(True)
-    if not _heap:
+    if _i._hard_head is not None or _i._zombie is not None:
+        _fix()
+    h = _heap
+    if not h:
+        _i._s_head = None
         if _expires_next is not None:
             st = hw.irq_save()
             hw.ce_stop()
+            core._ce_watch = False
             hw.irq_restore(st)
             _expires_next = None
         return
-    t, hh, o = _head()
-    okey = o._key if o is not None else None
-    npc = core.NS_PER_CYC
-    d = t._key - core.ktime_get()
-    cyc = _clamp_cyc(core.ns_to_cycles_up(d) if d > 0 else 0)
+    t = h[-1]
+    now = core.now_rel()
+    # raw counter values alias beyond half the counter period: the IRQ-side
+    # shortcuts (raw compares) serve only a head within the device's reach
+    near = t._e - now <= _cmax_ns
+    hh = t if near and _hard_ok and t._f & _HARD and t._d <= _cmax_ns else None
+    fn = _i._ce_irq if hh is not None or not _soft_ok else _i._ce_soft
+    s_head = t if near and hh is None else None
+    if hh is None and t._e == _expires_next and fn is _ce_mode and not force and _i._s_head is s_head:
+        return
+    _i._trc = _tr.enabled
+    at = _raw_at(t._e) if near else 0  # the event: the head's hard expiry, rounded up
     if hh is not None:
-        c = t._skey // npc
-        exp = (c + core._raw0) & core.CS_MASK
-        rem = t._skey - c * npc
-        dl = t._key - t._skey
-        dc = dl // npc
-        if dc > core.CS_MASK >> 2:
-            hh = None  # a range this wide: dispatch from the softirq
+        hs = _raw_at(t._e - t._d)
+        lim = len(h) > 1
+        if lim:  # the next event, or a check-in within the device's reach
+            ln = h[-2]._e
+            lr = _raw_at(ln if ln - now <= _cmax_ns else now + _cmax_ns)
         else:
-            dr = dl - dc * npc
-            if o is not None:
-                lim = core.ns_to_raw(okey)
-            else:
-                lim = (hw.cs_read() + hw.CE_MAX_CYC) & core.CS_MASK
+            lr = 0
+        hf = t.function
+    else:
+        ss = _raw_at(t._e - t._d) if near else 0
+        sf = t.function
+        fast = t._owner is None and not core._direct and not _i._trc
+        wat = core.raw_add(at if near else hw.cs_read(), (_i._cmax if not near else 0) + core._tick_cyc)
     st = hw.irq_save()
     if hh is not None:
-        _h_exp, _h_rem, _h_dc, _h_dr, _ce_limit = exp, rem, dc, dr, lim
-        _limit_key = okey
-        _h_fwd = 0
-        _h_rem0 = rem
-        _h_defer = None
-    _hard_head = hh
-    hw.ce_set_next(cyc, _ce_irq)
+        _i._hs_raw = hs  # one by one: a 4+ target unpacking builds a tuple
+        _i._ha_raw = at
+        _i._lim = lim
+        _i._lim_raw = lr
+        _i._h_fn = hf
+        _i._sure = True  # programmed for its own expiry
+        _i._moved = False
+        _i._h_defer = None
+        _i._s_head = None
+        core._ce_watch = False
+    else:
+        _i._s_head = s_head
+        _i._ss_raw = ss
+        _i._s_fn = sf
+        _i._s_fast = fast
+        core._ce_watch_at = wat
+        core._ce_watch = fn is _i._ce_soft
+    _i._hard_head = hh
+    # the counter is read last: the device counts from when it is started, so
+    # every instruction between the read and the start is lateness
+    if near:
+        d = (at - hw.cs_read()) & _i._mask
+        cyc = _i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d
+    else:
+        cyc = _i._cmax
+    if fn is _ce_mode and _rearm_any is not None:
+        _rearm_any(cyc)
+    elif fn is _i._ce_soft:
+        hw.ce_set_next(cyc, fn, False)
+    else:
+        hw.ce_set_next(cyc, fn)
     hw.irq_restore(st)
-    _expires_next = t._key
+    _ce_mode = fn
+    _expires_next = t._e
     nr_reprograms += 1
 
 
-def _ce_irq(_):
-    # hrtimer_interrupt, hard half.  Hard IRQ context: small ints only.  Any
-    # error still leaves the device programmed or HRTIMER_SOFTIRQ raised.
-    global _irq_exc, _irq_exc_t, nr_events, _h_moved, _irq_badret, nr_irq_errors
-    t = _hard_head
-    hw = core.hw
-    nr_events += 1
-    if t is None:
-        core.raise_softirq_irq(2)
-        return
-    try:
-        raw_add = core.raw_add
-        raw_diff = core.raw_diff
-        now = hw.cs_read()
-        target = raw_add(_h_exp, 1 if _h_rem else 0)
-        if raw_diff(now, target) >= 0:
-            _tr.record(6, t.trace_id, now, target, 1)  # before any state changes
-            t._state = _CALLBACK
-            _h_moved = False
-            core._hardirq += 1
-            r = 0
-            try:
-                r = t.function(t)
-            except Exception as e:
-                _irq_exc = e
-                _irq_exc_t = t
-            finally:
-                core._hardirq -= 1
-            if r != 0 and r != 1:
-                _irq_badret = t
-                r = 0
-            t._state = _ENQUEUED if r == 1 else 0
-            _tr.record(7, t.trace_id, hw.cs_read(), r, 0)
-            if r != 1 or not _h_moved or _h_defer is not None:
-                core.raise_softirq_irq(2)
-                return
-            target = raw_add(_h_exp, 1 if _h_rem else 0)
-        # next event: the hard head again, or the next queued event if sooner;
-        # once that one is due, only the softirq can serve it (no IRQ storm)
-        now = hw.cs_read()
-        if raw_diff(now, _ce_limit) >= 0:
-            at = target
-            core.raise_softirq_irq(2)
-        elif raw_diff(target, _ce_limit) < 0:
-            at = target
-        else:
-            at = _ce_limit
-        now = hw.cs_read()  # read last: the device counts from when it is programmed
-        hw.ce_set_next(_clamp_cyc(raw_diff(at, now)), _ce_irq)
-    except BaseException:  # noqa: the device must keep firing
-        nr_irq_errors += 1
-        if t._state & _CALLBACK:
-            t._state = _ENQUEUED  # did not run: the softirq runs it at its expiry
-        core.raise_softirq_irq(2)
-
-
-def _hard_behind(now):
-    # cycles by which now is past the hard expiry (>= 0: expired), else -1
-    npc = core.NS_PER_CYC
-    hr = _h_rem + _h_dr
-    hc = core.raw_add(_h_exp, _h_dc)
-    if hr >= npc:
-        hc = core.raw_add(hc, 1)
-        hr -= npc
-    d = core.raw_diff(now, hc)
-    if d < 0 or (d == 0 and hr):
-        return -1
-    return d
-
-
-def _forward_irq(t, interval):
-    # hrtimer_forward_now from the timer's own hard IRQ callback: (cycles, ns
-    # remainder) arithmetic on small ints, every raw sum masked.  Each pass adds
-    # k < (time past expiry) / interval whole intervals, at least 1: O(1)
-    # when on time, O(log) after a long stall.
-    global _h_exp, _h_rem, _h_fwd, _h_moved, _h_defer
-    npc = core.NS_PER_CYC
-    if interval is _h_iv:
-        ivc = _h_ivc
-        ivr = _h_ivr
-    elif npc <= interval <= _SMALL_MAX:
-        ivc = interval // npc
-        ivr = interval - ivc * npc
-    else:  # needs a heap int or a huge loop: the softirq forwards it
-        _h_defer = interval
-        _h_moved = True
-        return 1
-    raw_add = core.raw_add
-    now = core.hw.cs_read()
-    orun = 0
-    while True:
-        dc = _hard_behind(now)
-        if dc < 0:
-            break
-        k = (dc - 1) // (ivc + 1) if dc > 1 else 0
-        if k < 1:
-            k = 1
-        a = k // npc
-        r = _h_rem + (k - a * npc) * ivr
-        addc = k * ivc + a * ivr + r // npc
-        _h_rem = r % npc
-        _h_exp = raw_add(_h_exp, addc)
-        _h_fwd = raw_add(_h_fwd, addc)
-        orun += k
-    if orun:
-        _h_moved = True
-    return orun
-
-
-def _run_softirq():
-    # HRTIMER_SOFTIRQ: run expired timers, then reprogram.  Softirq context.
-    global _in_run
-    _sync(True)
-    _in_run = True
-    try:
-        hang = _run_queues()
-    finally:
-        _in_run = False
-    if not hang:
-        _reprogram(True)
-
-
-def _run_queues():
-    global nr_retries, nr_hangs, max_hang_time, _expires_next
-    start = now = core.ktime_get()
-    passes = 0
-    while True:
-        budget = len(_heap)
-        while _heap and budget:
-            t = _heap[0]
-            if t._skey > now:
-                break
-            budget -= 1
-            _run_one(t)
-        passes += 1
-        now = core.ktime_get()
-        if not _heap or _heap[0]._skey > now:
-            break
-        nr_retries += 1
-        if passes >= 3:
-            took = now - start
-            nr_hangs += 1
-            if took > max_hang_time:
-                max_hang_time = took
-            if nr_hangs == 1:
-                _pk.printk("\x014hrtimer: interrupt took %d ns", took)
-            delay = took if took < _HANG_MAX_NS else _HANG_MAX_NS
-            core.hw.ce_set_next(_clamp_cyc(core.ns_to_cycles_up(delay)), _ce_irq)
-            _expires_next = None
-            return True
-    return False
-
-
-def _run_one(t):
-    # __run_hrtimer: dequeue, run, requeue on RESTART.  Softirq context.
-    a = core.ns_to_raw(t._skey)  # allocates: before anything changes
-    _heap_remove(t)
-    t._state = _CALLBACK
-    prev = _pk.set_current_module(t._owner)
-    _tr.record(6, t.trace_id, core.hw.cs_read(), a, 0)
-    r = 0
-    try:
-        r = t.function(t)
-    except Exception as e:
-        core.log_callback_error("hrtimer", t, e)
-        r = 0
-    finally:
-        _pk.set_current_module(prev)
-        t._state &= ~_CALLBACK
-    if r != 0 and r != _RESTART:
-        _warn_ret(t, repr(r))
-        r = 0
-    if r == _RESTART and not t._state & _ENQUEUED:
-        _enqueue(t)
-    _tr.record(7, t.trace_id, core.hw.cs_read(), r, 0)
-
-
 def _pending_of(owner):
-    return [("hrtimer", t) for t in _heap if t._owner == owner and t._state & _ENQUEUED]
+    return [("hrtimer", t) for t in _heap if t._owner == owner and t._f & _ENQUEUED]
 
 
 def queue_check(*timers):
-    """Invariant check for tests: heap order, indexes and states; the hard
-    head (if any) is at the head; each timer given is queued exactly when it
-    says so.  Returns the queue length; raises AssertionError if broken."""
-    for i, t in enumerate(_heap):
-        assert t._idx == i, "hrtimer %d at %d says %d" % (t.trace_id, i, t._idx)
-        assert t._state & _ENQUEUED, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
-        if i:
-            assert not _less(t, _heap[(i - 1) >> 1]), "heap order broken at %d" % i
+    """Invariant check for tests: order, epochs and states; the hard head (if
+    any) is at the head; each timer given is queued exactly when it says so.
+    Returns the queue length; raises AssertionError if broken."""
+    h = _heap
+    ep = core._ep
+    for i, t in enumerate(h):
+        assert t._f & _ENQUEUED or t is _i._zombie, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
+        assert t._p == ep, "hrtimer %d keyed to epoch %d, not %d" % (t.trace_id, t._p, ep)
+        if i and not (i == len(h) - 1 and t is _i._hard_head):
+            assert _le(t, h[i - 1]), "queue order broken at %d" % i
     for t in timers:
-        q = bool(t._state & _ENQUEUED)
-        inq = 0 <= t._idx < len(_heap) and _heap[t._idx] is t
+        q = bool(t._f & _ENQUEUED)
+        inq = 0 < h.count(t) if h else False
         assert q == inq, "hrtimer %d: ENQUEUED=%r but in queue=%r" % (t.trace_id, q, inq)
-        assert inq or t._idx == -1, "hrtimer %d: stale index %d" % (t.trace_id, t._idx)
-    if _hard_head is not None and _hard_head._state & _ENQUEUED:
-        assert _heap and _heap[0] is _hard_head, "hard head %d not at the head" % _hard_head.trace_id
-    return len(_heap)
+    if _i._hard_head is not None and _i._hard_head._f & _ENQUEUED:
+        assert h and h[-1] is _i._hard_head, "hard head %d not at the head" % _i._hard_head.trace_id
+    return len(h)
 
 
 def _clock_was_set():
     """Re-key REALTIME/BOOTTIME/TAI timers after their offset changed
     (clock_was_set -> hrtimer retrigger).  All-or-nothing: the new keys are
-    computed first, then each timer moves in place."""
-    _sync()
-    if _hard_head is not None and _hard_head._clock != 1:
-        _demote(_hard_head)
-    moves = [(t,) + _keys(t, t._softexpires, t._expires) for t in _heap if t._clock != 1]
-    for t, sk, k in moves:
-        _requeue(t, t._softexpires, t._expires, sk, k)
+    computed first, then each timer moves (stable insertion sort: FIFO kept)."""
+    _fix()
+    off = _kt.clock_offset
+    moves = []
+    for t in _heap:
+        if t._f & _RANKS:
+            o = off(_CLOCK_OF[(t._f & _RANKS) >> 3])
+            if o != t._o:
+                moves.append((t, t._e + t._o - o, o))
+    for t, e, o in moves:
+        t._e = e
+        t._o = o
+    h = _heap
+    for i in range(len(h) - 2, -1, -1):  # latest first: sink each into the sorted tail
+        t = h[i]
+        j = i
+        while j + 1 < len(h) and not _le(h[j + 1], t):
+            h[j] = h[j + 1]
+            j += 1
+        h[j] = t
     _reprogram(True)
+
+
+from . import hrtimer_softirq as _s  # noqa: E402 (it uses this module's names)
+
+_run_softirq = _s._run_softirq
+_finish = _s._finish

@@ -91,12 +91,23 @@ def enable(n=1024, events=None):
         for c in events:
             _mask |= 1 << c
     _on = enabled = True
+    _changed(True)
+
+
+def _changed(on):
+    # the hrtimer IRQ paths keep their own copy of `enabled` (a hard-IRQ global)
+    import sys
+
+    hb = sys.modules.get("ktimers.hrtimer_base")
+    if hb is not None:
+        hb._trace_changed(on)
 
 
 def disable():
     """Stop recording; records stay readable."""
     global _on, enabled
     _on = enabled = False
+    _changed(False)
 
 
 def clear():

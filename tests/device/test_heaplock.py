@@ -9,6 +9,7 @@ from ktimers import *
 
 core = ktimers.core
 hq = __import__("sys").modules["ktimers.hrtimer_base"]
+irq = hq._i  # the IRQ side: ktimers.hrtimer_irq (native code where it loads)
 trace = __import__("sys").modules["ktimers.trace"]
 count = [0, 0]  # callbacks, periods forwarded (overruns included)
 P = 200_000
@@ -32,7 +33,7 @@ trace.enable(256)
 t = hrtimer()
 hrtimer_setup(t, cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
 hrtimer_start(t, P, HRTIMER_MODE_REL_HARD)
-assert hq._hard_head is t, "HARD timer at the head is dispatched from the IRQ"
+assert irq._hard_head is t, "HARD timer at the head is dispatched from the IRQ"
 core.run_softirq()  # fresh tick budget: no softirq is due in the window below
 ticks0 = core._tick_pending
 if board.NAME == "sim":
@@ -40,7 +41,7 @@ if board.NAME == "sim":
     try:
         for i in range(400):  # 400 periods of 200 us, a tick every 4 ms
             board.now += P // 1000
-            hq._ce_irq(None)
+            irq._ce_irq(None)
             if i % 20 == 19:
                 core._tick_irq(None)
     finally:
@@ -54,16 +55,16 @@ else:
     micropython.heap_lock()
     try:
         st = board.irq_save()
-        p0, n0, e0 = count[1], count[0], hq._h_exp
+        p0, n0, e0 = count[1], count[0], irq._hs_raw
         r0 = hq.nr_reprograms
         start = board.cs_read()
         board.irq_restore(st)
         while core.raw_diff(board.cs_read(), start) < cyc:
             pass
-        while core.raw_diff(hq._h_exp, start) <= cyc:  # a late IRQ still counts
+        while core.raw_diff(irq._hs_raw, start) <= cyc:  # a late IRQ still counts
             pass
         st = board.irq_save()
-        p1, n1, e1 = count[1], count[0], hq._h_exp
+        p1, n1, e1 = count[1], count[0], irq._hs_raw
         r1 = hq.nr_reprograms
         board.irq_restore(st)
     finally:
@@ -76,7 +77,7 @@ n = count[0]
 periods = count[1]
 ticks = core._tick_pending - ticks0
 hrtimer_cancel(t)
-assert hq._irq_exc is None, "exception in hard IRQ: %r" % (hq._irq_exc,)
+assert irq._irq_exc is None, "exception in hard IRQ: %r" % (irq._irq_exc,)
 # A late interrupt (QEMU in real time on a busy host) is an overrun, not a lost
 # period: hrtimer_forward_now counts it.  So the periods forwarded match the
 # window exactly, and most of them ran as callbacks under the lock.
@@ -86,5 +87,5 @@ assert ticks >= 15, "ticks counted under heap lock: %d" % ticks
 hard = [r for r in trace.records() if r[0] == 6 and r[4] == 1]
 assert len(hard) >= min(n, 256) // 2 - 1, "trace recorded in hard IRQ: %d" % len(hard)
 assert not [l for l in dmesg_lines() if "MemoryError" in l], dmesg_lines()
-print("hard callbacks", n, "periods", periods, "ticks", ticks, "board", board.NAME)
+print("hard callbacks", n, "periods", periods, "ticks", ticks, "board", board.NAME, "irq", irq.__name__)
 print("KTEST PASS")

@@ -254,6 +254,7 @@ hrtimer_cancel(hh)
 # --- (3) the clock event keeps firing after any error in its IRQ --------------------
 class _BadTrace:
     _on = False
+    enabled = True  # call sites test it before record()
     n = [1]
 
     @staticmethod
@@ -272,12 +273,12 @@ hrtimer_setup(hh, boom, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
 hrtimer_start(hh, MS, HRTIMER_MODE_REL_HARD)
 hw.advance(2 * MS)  # the callback raised: logged, timer dropped
 real_tr = hq._tr
-hq._tr = _BadTrace
+hq._tr = hq._i._tr = _BadTrace  # the IRQ handlers live in hq._i (ktimers.hrtimer_irq)
 ctx[:] = []
 hrtimer_setup(hh, hardcb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
 hrtimer_start(hh, MS, HRTIMER_MODE_REL_HARD)
 hw.advance(2 * MS)  # the IRQ itself failed before the callback
-hq._tr = real_tr
+hq._tr = hq._i._tr = real_tr
 eq(hq.nr_irq_errors - e0, 1, "IRQ error counted")
 hw.advance(2 * MS)
 eq(ctx, [False], "the timer still ran (from the softirq the failed IRQ raised)")

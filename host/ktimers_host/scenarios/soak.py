@@ -127,7 +127,15 @@ def ktv_soak(scen, wrap_ms, jlead_ms, min_ms, max_ms, rmax=6000):
             _sop(_rnd(KTS_WN))
     # every timer alive: the periodic ones still fire, no pending wheel timer is overdue
     a0, s0, w0 = _sc[0], _sc[2], _sc[4]
-    t1 = ktime_get() + 20_000_000
+    # alive: 20 ms, or until the wheel's next pending timer is due (+2 jiffies) if later
+    j = jiffies()
+    dmin = 400
+    for t in _sw:
+        if timer_pending(t):
+            d = (t.expires - j) & 0xFFFFFFFF
+            if d < dmin:
+                dmin = d
+    t1 = ktime_get() + max(20_000_000, (dmin + 2) * (1_000_000_000 // core.HZ))
     while ktime_get() < t1:
         core.idle()
     alive = int(

@@ -72,6 +72,7 @@ class ClockHw:
     CE_MIN_CYC = 50  # 2 us
     CE_MAX_CYC = 1 << 28  # 10.7 s
     HARD_IRQ = True
+    CE_SOFT = True  # ce_set_next(..., hard=False) delivers scheduled
 
     def __init__(self, **cfg):
         tick_id = cfg.get("TICK_TIMER", 0)
@@ -97,9 +98,13 @@ class ClockHw:
             self.CE_MAX_CYC = self.CS_MASK >> 2
             self.cs_read = _narrow(self.CS_MASK)
         self._ce_start = self._ce.start
+        # restart the clock event with the handler and mode it has (a bound
+        # builtin: calling it allocates nothing, and no Python frame delays it)
+        self.ce_rearm = self._ce.start
         self._ce_stop = self._ce.stop
         self._ce_init = self._ce.init
         self._ce_h = None
+        self._ce_hard = None
         self._tick_h = None
 
     def cs_read(self):  # replaced per instance by mps2.counter (same result)
@@ -114,13 +119,17 @@ class ClockHw:
         self._tick.deinit()
         self._tick_h = None
 
-    def ce_set_next(self, cyc, handler):
-        # any context; caller clamps cyc to [CE_MIN_CYC, CE_MAX_CYC]
-        if handler is self._ce_h:
+    def ce_set_next(self, cyc, handler, hard=True):
+        # any context; caller clamps cyc to [CE_MIN_CYC, CE_MAX_CYC].  hard=False:
+        # the firmware delivers the event through the schedule queue (CE_SOFT);
+        # switching modes (init) is for task/softirq context only
+        hard = hard and self.HARD_IRQ
+        if handler is self._ce_h and hard is self._ce_hard:
             self._ce_start(cyc)
         else:
             self._ce_h = handler
-            self._ce_init(mode=_ONE_SHOT, period=cyc, callback=handler, hard=self.HARD_IRQ)
+            self._ce_hard = hard
+            self._ce_init(mode=_ONE_SHOT, period=cyc, callback=handler, hard=hard)
 
     def ce_stop(self):
         self._ce_stop()

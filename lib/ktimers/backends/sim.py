@@ -16,6 +16,7 @@ about 16.8 s of virtual time) so tests cross many wraps quickly.
 class ClockHw:
     NAME = "sim"
     DIRECT = True
+    CE_SOFT = True
 
     def __init__(self, **cfg):
         self.CS_HZ = cfg.get("CS_HZ", 1_000_000)
@@ -49,7 +50,8 @@ class ClockHw:
         self._tick_h = None
         self._tick_next = None
 
-    def ce_set_next(self, cyc, handler):
+    def ce_set_next(self, cyc, handler, hard=True):
+        # handlers run in the main context either way (CE_SOFT)
         self._ce_h = handler
         self._ce_at = self.now + cyc
 

@@ -37,6 +37,7 @@ class ClockHw:
     CE_MAX_CYC = 1 << 28
     HARD_IRQ = False
     DIRECT = True  # handlers run in the main context: softirqs run right after them
+    CE_SOFT = True
 
     def __init__(self, **cfg):
         bits = cfg.get("CS_BITS", 30)  # test option: a narrower counter wraps sooner
@@ -77,7 +78,8 @@ class ClockHw:
     def tick_stop(self):
         self._tick_h = None
 
-    def ce_set_next(self, cyc, handler):
+    def ce_set_next(self, cyc, handler, hard=True):
+        # handlers run in the main context either way (CE_SOFT)
         self._ce_h = handler
         self._ce_at = (self.cs_read() + cyc) & self.CS_MASK
 

@@ -1,6 +1,8 @@
 # Lateness benchmark (MicroPython, runs on the board; the host appends one call).
 #   lat_row("kt_soft", n=1000, load=0)    prints one "BENCH lat ..." line
 # Rows: raw_hard / raw_soft (mps2.Timer, periodic, no ktimers), kt_hard / kt_soft
+# (kt_hard_bc / kt_soft_bc: the same, run by the host on the frozen firmware, whose IRQ module
+# is bytecode; the row says which module ran)
 # (one periodic hrtimer, hrtimer_forward_now + HRTIMER_RESTART), asyncio (drift-free
 # sleep_ms loop), poll (hand-written loop polling the counter).  Period 1 ms.
 # Lateness = the instant the callback's first statement reads the time - the instant the
@@ -165,7 +167,7 @@ def _kt_cb(t):
     return 0
 
 
-def kt_row(hard, n, load):
+def kt_row(hard, n, load, row=None):
     global _cs, _fwd
     from ktimers import (
         hrtimer,
@@ -181,7 +183,7 @@ def kt_row(hard, n, load):
     import sys
 
     core = sys.modules["ktimers.core"]
-    row = "kt_hard" if hard else "kt_soft"
+    row = row or ("kt_hard" if hard else "kt_soft")
     ns_to_raw = getattr(core, "ns_to_raw", None)
     if ns_to_raw is None:
         print("BENCH lat %s %s na=core.ns_to_raw-missing" % (row, "load" if load else "idle"))
@@ -291,6 +293,8 @@ def lat_row(row, n=1000, load=0):
         kt_row(1, n, load)
     elif row == "kt_soft":
         kt_row(0, n, load)
+    elif row in ("kt_hard_bc", "kt_soft_bc"):  # run where the IRQ module is bytecode (frozen)
+        kt_row(1 if row == "kt_hard_bc" else 0, n, load, row)
     elif row == "asyncio":
         asyncio_row(n, load)
     elif row == "poll":

@@ -376,10 +376,10 @@ def _reprogram(force=False):
     h = _heap
     if not h:
         _i._s_head = None
+        core._ce_watch = False  # also after a hang back-off left _expires_next None
         if _expires_next is not None:
             st = hw.irq_save()
             hw.ce_stop()
-            core._ce_watch = False
             hw.irq_restore(st)
             _expires_next = None
         return

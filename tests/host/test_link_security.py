@@ -57,7 +57,9 @@ def bounded(fn: Callable[[], Any], fake: FakeBoard) -> tuple[Any, float]:
 
 def test_timeout_holds_while_data_keeps_arriving(fake: FakeBoard) -> None:
     t = open_transport(fake.path)
-    t.output_cap = 64 * 1024
+    # a small cap: the fake must flood past 4 caps within the 2 s timeout even on a busy host
+    # (at 64 KB it once sent 262140 bytes of the 262144 needed under a CPU burner)
+    t.output_cap = 16 * 1024
     tracemalloc.start()
     try:
         with pytest.raises(LinkTimeout) as ei:

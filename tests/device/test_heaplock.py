@@ -24,7 +24,8 @@ def cb(t):
 # Every global this script uses is bound before the HARD timer starts: a hard
 # IRQ that looks up a global while the main code grows the globals dict (a
 # new name) can miss it -- a MicroPython rule for hard callbacks.
-ticks0 = want = cyc = start = p0 = n0 = p1 = n1 = n = periods = ticks = i = e0 = e1 = r0 = r1 = 0
+ticks0 = want = cyc = start = p0 = n0 = p1 = n1 = n = periods = ticks = i = e0 = e1 = r0 = r1 = x0 = x1 = 0
+y1 = None
 hard = None
 board = core.hw
 if not board.HARD_IRQ:
@@ -57,6 +58,7 @@ else:
         st = board.irq_save()
         p0, n0, e0 = count[1], count[0], irq._hs_raw
         r0 = hq.nr_reprograms
+        x0 = core._ep
         start = board.cs_read()
         board.irq_restore(st)
         while core.raw_diff(board.cs_read(), start) < cyc:
@@ -66,6 +68,8 @@ else:
         st = board.irq_save()
         p1, n1, e1 = count[1], count[0], irq._hs_raw
         r1 = hq.nr_reprograms
+        x1 = core._ep
+        y1 = irq._h_defer
         board.irq_restore(st)
     finally:
         micropython.heap_unlock()
@@ -81,7 +85,7 @@ assert irq._irq_exc is None, "exception in hard IRQ: %r" % (irq._irq_exc,)
 # A late interrupt (QEMU in real time on a busy host) is an overrun, not a lost
 # period: hrtimer_forward_now counts it.  So the periods forwarded match the
 # window exactly, and most of them ran as callbacks under the lock.
-assert periods == want, "periods forwarded under heap lock: %d, want %d (e0 %d e1 %d diff %d reprog0 %d reprog1 %d softirq_err %d n %d)" % (periods, want, e0, e1, core.raw_diff(e1, e0) if board.NAME != "sim" else 0, r0, r1, core.nr_softirq_errors, n)
+assert periods == want, "periods forwarded under heap lock: %d, want %d (e0 %d e1 %d diff %d reprog0 %d reprog1 %d softirq_err %d n %d ep %d..%d defer %r)" % (periods, want, e0, e1, core.raw_diff(e1, e0) if board.NAME != "sim" else 0, r0, r1, core.nr_softirq_errors, n, x0, x1, y1)
 assert n >= (want // 2 if board.NAME == "sim" else 10), "hard callbacks under heap lock: %d of %d periods" % (n, want)
 assert ticks >= 15, "ticks counted under heap lock: %d" % ticks
 hard = [r for r in trace.records() if r[0] == 6 and r[4] == 1]

@@ -431,17 +431,21 @@ def _reprogram(force=False):
     _i._hard_head = hh
     # the counter is read last: the device counts from when it is started, so
     # every instruction between the read and the start is lateness
-    if near:
-        d = (at - hw.cs_read()) & _i._mask
-        cyc = _i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d
+    start = _rearm_any if fn is _ce_mode else None
+    if near and start is not None:
+        _i._program(at, start)  # the steady state: read and start in native code
     else:
-        cyc = _i._cmax
-    if fn is _ce_mode and _rearm_any is not None:
-        _rearm_any(cyc)
-    elif fn is _i._ce_soft:
-        hw.ce_set_next(cyc, fn, False)
-    else:
-        hw.ce_set_next(cyc, fn)
+        if near:
+            d = (at - hw.cs_read()) & _i._mask
+            cyc = _i._cmin if d >= _i._half or d < _i._cmin else _i._cmax if d > _i._cmax else d
+        else:
+            cyc = _i._cmax
+        if start is not None:
+            start(cyc)
+        elif fn is _i._ce_soft:
+            hw.ce_set_next(cyc, fn, False)
+        else:
+            hw.ce_set_next(cyc, fn)
     hw.irq_restore(st)
     _ce_mode = fn
     _expires_next = t._e

@@ -116,13 +116,13 @@ def _ce_irq(_):
             elif ((at - _lim_raw) & _mask) < _half:
                 at = _lim_raw
                 sure = False
+        _sure = sure  # (no other clock event can run before _rearm below)
         d = (at - _cs()) & _mask  # read last: the device counts from when it is started
         if d >= _half or d < _cmin:
             d = _cmin
         elif d > _cmax:
             d = _cmax
-            sure = False
-        _sure = sure
+            _sure = False
         _rearm(d)
     except BaseException as e:  # noqa: the device must keep firing
         _sure = False
@@ -137,6 +137,20 @@ def _ce_irq(_):
         else:
             nr_irq_errors += 1
         core.raise_softirq_irq(2)
+
+
+def _program(at, start):
+    # Start the clock event for raw counter value `at` (hrtimer_base._reprogram,
+    # interrupts off).  The counter is read last and the device started at once:
+    # it counts from when it is started, so every instruction in between is
+    # lateness (here native code; bytecode took ~2 us more on mps2).  O(1).
+    d = (at - _cs()) & _mask
+    if d >= _half or d < _cmin:
+        start(_cmin)
+    elif d > _cmax:
+        start(_cmax)
+    else:
+        start(d)
 
 
 def _forward_irq(t, interval):

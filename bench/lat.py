@@ -208,7 +208,7 @@ def kt_row(hard, n, load, row=None):
     for i in range(got):
         d = (_stamp[i] - anchor - _idx[i] * per) & mask
         lat.append((d - mask - 1 if d >= half else d) * ns)
-    irq = getattr(sys.modules["ktimers.hrtimer_base"], "_i", None)
+    irq = getattr(__import__("ktimers")._mod("hrtimer_base"), "_i", None)
     code = "native" if irq is not None and irq.__name__.endswith("_n") else "bytecode"
     _report(row, load, lat, max(0, _st[1] - got), " irq=" + code)
 

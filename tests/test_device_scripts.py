@@ -88,13 +88,16 @@ def test_example_hires_timer_unix() -> None:
     assert "hires_timer: delay is set to 500000000ns" in out, out
     assert "hires_timer: hires timer module loaded" in out
     ts = _timestamps(out, "kernel timer expired at")
-    assert len(ts) == 5, out
-    for k in range(5):
+    # 5 periods fit the script's msleep(2750); a busy host may return from it
+    # late, and the timer keeps firing until rmmod: more, never fewer
+    assert len(ts) >= 5, out
+    for k in range(len(ts)):
         assert f"(data={k})" in out
     loaded = _timestamps(out, "hires timer module loaded")[0]
+    unloaded = _timestamps(out, "hires timer module unloaded")[0]
     for k, t in enumerate(ts):
-        assert t >= loaded + 0.5 * (k + 1) - 0.001, (k, t, out)
-    assert "hires_timer: hires timer module unloaded" in out
+        assert t >= loaded + 0.5 * (k + 1) - 0.001, (k, t, out)  # never early
+        assert t <= unloaded, (k, t, out)  # none after hrtimer_cancel
     assert "Traceback" not in out, out
 
 

@@ -12,7 +12,7 @@ timer_shutdown pair and timer_delete_sync_try.  Task context.
 
 import sys
 
-_T = sys.modules["ktimers.timer"]
+_T = sys.modules["ktimers"]._mod("timer")
 # timer.py's state word (its const()s are not module attributes)
 _Q = 0x3FF
 _RUN = 0x400

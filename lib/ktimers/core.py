@@ -109,8 +109,8 @@ _hardirq = 0  # > 0 while in hard IRQ context
 _softirq = 0  # > 0 while running softirqs
 _bh = 0  # > 0 while task context holds the timer bases (local_bh_disable)
 _dropped_raises = 0  # schedule queue full events (retried later)
-_timer_mod = None  # ktimers.timer, set by init
-_hrtimer_mod = None  # ktimers.hrtimer, set by init
+_timer_mod = None  # ktimers.timer once loaded (attach)
+_hrtimer_mod = None  # ktimers.hrtimer_base once loaded (attach)
 _ce_watch = False  # a scheduled (soft) clock event is due by _ce_watch_at (raw)
 _ce_watch_at = 0
 
@@ -182,8 +182,8 @@ def init(backend=None, hz=None, **cfg):
     conf["HZ"] = hz
     cls = _load_backend(name)
     h = cls(**conf)
-    tm = sys.modules["ktimers.timer"]  # not `from . import`: the package
-    hm = sys.modules["ktimers.hrtimer_base"]  # rebinds these names to the classes
+    tm = sys.modules.get("ktimers.timer")  # None until a program uses them
+    hm = sys.modules.get("ktimers.hrtimer_base")
     _timer_mod, _hrtimer_mod = tm, hm
     HZ = hz
     _jf._set_hz(hz)
@@ -212,12 +212,30 @@ def init(backend=None, hz=None, **cfg):
     _ep = 0
     _raw0 = _ep_raw = _tick_raw = h.cs_read()
     hw = h
-    tm._reset(_jlo)
-    hm._reset()
+    if tm is not None:
+        tm._reset(_jlo)
+    if hm is not None:
+        hm._reset()
     if hasattr(micropython, "alloc_emergency_exception_buf"):
         micropython.alloc_emergency_exception_buf(128)
     h.tick_start(hz, _tick_irq)
     return h
+
+
+def attach(mod):
+    """A timer module loaded on first use joins the running core: the wheel
+    (ktimers.timer) starts at the current jiffies, the hrtimer queue
+    (ktimers.hrtimer_base) empty on the clock event.  Each module calls this
+    at the end of its import.  Task context."""
+    global _timer_mod, _hrtimer_mod
+    if mod.__name__ == "ktimers.timer":
+        if hw is not None:
+            mod._reset(_jlo)  # clk <= jiffies: the softirq forwards it
+        _timer_mod = mod
+    else:
+        if hw is not None:
+            mod._reset()
+        _hrtimer_mod = mod
 
 
 def deinit():
@@ -273,7 +291,8 @@ def ep_advance():
         return
     n = d // _EP_C
     shift = n * _EP_NS
-    hh = _hrtimer_mod._rebase(shift, _ep + n)  # the queue; MemoryError: nothing changed
+    hm = _hrtimer_mod
+    hh = hm._rebase(shift, _ep + n) if hm is not None else None  # MemoryError: nothing changed
     st = hw.irq_save()
     _ep += n
     _ep_raw = raw_add(_ep_raw, n * _EP_C)
@@ -281,8 +300,8 @@ def ep_advance():
         hh._e -= shift
         hh._p = _ep
     hw.irq_restore(st)
-    if hh is None:
-        _hrtimer_mod._reprogram(True)
+    if hh is None and hm is not None:
+        hm._reprogram(True)
 
 
 def cs_update():
@@ -495,13 +514,15 @@ def run_softirq():
             _jlo = lo
             _jhi = hi
             hw.irq_restore(st)
-            _timer_mod._run_timers(lo)
+            if _timer_mod is not None:
+                _timer_mod._run_timers(lo)
         if _pending & _HRTIMER_SOFTIRQ:
             st = hw.irq_save()
             _pending &= ~_HRTIMER_SOFTIRQ
             hw.irq_restore(st)
             try:
-                _hrtimer_mod._run_softirq()
+                if _hrtimer_mod is not None:  # raised only once it is loaded
+                    _hrtimer_mod._run_softirq()
             except MemoryError:
                 st = hw.irq_save()
                 _pending |= _HRTIMER_SOFTIRQ  # the next tick runs it again
@@ -536,7 +557,8 @@ def local_bh_enable():
 def update_tick_budget():
     """Recompute after the wheel's next expiry changed.  Task/softirq context."""
     global _tick_budget
-    nxt = _timer_mod._next_delta((_jlo + _tick_pending) & 0x3FFFFFFF)
+    tm = _timer_mod
+    nxt = tm._next_delta((_jlo + _tick_pending) & 0x3FFFFFFF) if tm is not None else None
     # the counter must be folded (cs_update) within half its period: never
     # let more than _budget_max ticks pass without a softirq
     b = _budget_max if nxt is None or nxt > _budget_max else nxt
@@ -564,7 +586,8 @@ def might_sleep(fn):
 
 def pending_timers_of(owner):
     """[(kind, timer)] for pending timer_list/hrtimers armed by module owner."""
-    return _timer_mod._pending_of(owner) + _hrtimer_mod._pending_of(owner)
+    r = _timer_mod._pending_of(owner) if _timer_mod is not None else []
+    return r + _hrtimer_mod._pending_of(owner) if _hrtimer_mod is not None else r
 
 
 def log_callback_error(kind, t, e):

@@ -22,30 +22,15 @@ from micropython import const
 from . import core
 from . import trace as _tr
 from . import ktime as _kt
-from . import printk as _pk
+_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 from . import bug as _bug
 from . import hrtimer_base as _b
 
 _i = _b._i  # the IRQ side (ktimers.hrtimer_irq, native where it loads)
 
 
-HRTIMER_MODE_ABS = const(0x00)
-HRTIMER_MODE_REL = const(0x01)
-HRTIMER_MODE_PINNED = const(0x02)
-HRTIMER_MODE_SOFT = const(0x04)
-HRTIMER_MODE_HARD = const(0x08)
-HRTIMER_MODE_ABS_PINNED = const(0x02)
-HRTIMER_MODE_REL_PINNED = const(0x03)
-HRTIMER_MODE_ABS_SOFT = const(0x04)
-HRTIMER_MODE_REL_SOFT = const(0x05)
-HRTIMER_MODE_ABS_PINNED_SOFT = const(0x06)
-HRTIMER_MODE_REL_PINNED_SOFT = const(0x07)
-HRTIMER_MODE_ABS_HARD = const(0x08)
-HRTIMER_MODE_REL_HARD = const(0x09)
-HRTIMER_MODE_ABS_PINNED_HARD = const(0x0A)
-HRTIMER_MODE_REL_PINNED_HARD = const(0x0B)
-HRTIMER_NORESTART = const(0)
-HRTIMER_RESTART = const(1)
+from .defs import *  # noqa: F403 HRTIMER_MODE_*, HRTIMER_(NO)RESTART (bound by the package too)
+
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
 _HARD = const(4)

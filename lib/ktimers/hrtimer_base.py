@@ -506,3 +506,5 @@ from . import hrtimer_softirq as _s  # noqa: E402 (it uses this module's names)
 
 _run_softirq = _s._run_softirq
 _finish = _s._finish
+
+core.attach(__import__("sys").modules[__name__])  # loaded on first use: join the running core

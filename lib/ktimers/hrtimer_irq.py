@@ -29,7 +29,7 @@ where the IRQ reads it).
 from micropython import const
 from . import core
 from . import trace as _tr
-from . import printk as _pk
+_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 
 _SMALL_MAX = const(0x3FFFFFFF)
 

@@ -18,7 +18,7 @@ Softirq context; the queue itself is ktimers.hrtimer_base's.
 from micropython import const
 from . import core
 from . import trace as _tr
-from . import printk as _pk
+_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 from . import hrtimer_base as _b
 
 _ENQUEUED = const(1)

@@ -5,9 +5,11 @@ pending timer_list and hrtimer.  Task context.
     timer_list_show()              # prints; timer_list_lines() returns the lines
 """
 
+import sys
 from . import core
-from . import timer as _tm
-from . import hrtimer_base as _hr
+
+_tm = sys.modules["ktimers"]._mod("timer")  # the dump loads both parts
+_hr = sys.modules["ktimers"]._mod("hrtimer_base")
 
 
 def _fname(f):

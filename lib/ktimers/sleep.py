@@ -18,10 +18,11 @@ functions through the package (ktimers.msleep ...).
 
 from micropython import const
 from . import core
-from . import hrtimer as _hr
-from . import timer as _tm
-from . import jiffies as _jf
-from . import printk as _pk
+import sys
+_hr = sys.modules["ktimers"]._mod("hrtimer")  # the parts this needs, loaded if not yet
+_tm = sys.modules["ktimers"]._mod("timer")
+_jf = __import__("sys").modules["ktimers.jiffies"]  # (the package binds jiffies() there)
+_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 from . import bug as _bug
 from .delay import udelay
 

@@ -75,11 +75,10 @@ verifies links, counts, indexes, collected lists and next_expiry.
 from micropython import const
 from . import core
 from . import trace as _tr
-from . import printk as _pk
+_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 
-TIMER_DEFERRABLE = const(0x00080000)
-TIMER_PINNED = const(0x00100000)
-TIMER_IRQSAFE = const(0x00200000)
+from .defs import TIMER_DEFERRABLE, TIMER_PINNED, TIMER_IRQSAFE  # (bound by the package too)
+
 _FLAGS_OK = const(0x00380000)
 _M32 = const(0xFFFFFFFF)
 _J30 = const(0x3FFFFFFF)
@@ -570,3 +569,6 @@ def __getattr__(name):
         __import__("ktimers._timer_ext")
         m = sys.modules["ktimers._timer_ext"]
     return getattr(m, name)
+
+
+core.attach(__import__("sys").modules[__name__])  # loaded on first use: join the running core

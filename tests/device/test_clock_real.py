@@ -9,7 +9,7 @@ import ktimers
 from ktimers import *
 
 core = ktimers.core
-hq = sys.modules["ktimers.hrtimer_base"]
+hq = __import__("ktimers")._mod("hrtimer_base")
 hw = core.hw
 assert hw.NAME != "sim"
 TCYC = core._tick_cyc  # clocksource cycles per jiffy

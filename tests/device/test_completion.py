@@ -8,7 +8,7 @@ from ktimers import core
 from ktest import eq, raises
 import ktimers.completion
 C = sys.modules["ktimers.completion"]
-T = sys.modules["ktimers.timer"]
+T = __import__("ktimers")._mod("timer")
 
 _init = getattr(ktimers, "init", None) or core.init
 

@@ -12,7 +12,7 @@ import ktimers
 from ktimers import *
 
 core = ktimers.core
-irq = sys.modules["ktimers.hrtimer_base"]._i
+irq = __import__("ktimers")._mod("hrtimer_base")._i
 P = 200_000
 count = [0, 0]
 

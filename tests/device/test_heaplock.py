@@ -8,9 +8,9 @@ import ktimers
 from ktimers import *
 
 core = ktimers.core
-hq = __import__("sys").modules["ktimers.hrtimer_base"]
+hq = __import__("ktimers")._mod("hrtimer_base")
 irq = hq._i  # the IRQ side: ktimers.hrtimer_irq (native code where it loads)
-trace = __import__("sys").modules["ktimers.trace"]
+trace = __import__("ktimers")._mod("trace")
 count = [0, 0]  # callbacks, periods forwarded (overruns included)
 P = 200_000
 

@@ -6,7 +6,7 @@ from ktimers import *
 from ktimers import hrtimer as _unused  # noqa  (class; the module is ktimers.core's sibling)
 import sys
 
-hq = sys.modules["ktimers.hrtimer_base"]
+hq = __import__("ktimers")._mod("hrtimer_base")
 US = 1000  # the example in microsecond-scaled units
 
 # hrtimer_forward: expires 5, now 12, interval 2 -> expires 13, returns 4 (LKA ch. 15)

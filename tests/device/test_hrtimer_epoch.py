@@ -11,7 +11,7 @@ from ktimers import *
 from ktest import eq
 
 core = ktimers.core
-hq = sys.modules["ktimers.hrtimer_base"]
+hq = __import__("ktimers")._mod("hrtimer_base")
 irq = hq._i
 MS = 1_000_000
 assert core._EP_C == (1 << 20) >> 2 and core._EP_NS == core._EP_C * 1000, (core._EP_C, core._EP_NS)
@@ -102,7 +102,7 @@ hq.queue_check(h)
 eq(hq.queue_check(), 0, "the ended hard head left the queue")
 
 # --- trace switched on while a HARD head is armed: its IRQ records from then on ---
-trace = sys.modules["ktimers.trace"]
+trace = __import__("ktimers")._mod("trace")
 cnt = [0]
 
 

@@ -10,8 +10,8 @@ from ktimers import core
 from ktest import eq, raises
 import ktimers.kstruct
 S = sys.modules["ktimers.kstruct"]
-T = sys.modules["ktimers.timer"]
-H = sys.modules["ktimers.hrtimer"]
+T = __import__("ktimers")._mod("timer")
+H = __import__("ktimers")._mod("hrtimer")
 kstruct, container_of = S.kstruct, S.container_of
 
 _init = getattr(ktimers, "init", None) or core.init

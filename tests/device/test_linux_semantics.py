@@ -11,7 +11,7 @@ from ktimers import timer as wheel
 from ktest import eq, raises
 
 core = ktimers.core
-hq = sys.modules["ktimers.hrtimer_base"]
+hq = __import__("ktimers")._mod("hrtimer_base")
 P = sys.modules["ktimers.printk"]
 MS = 1_000_000
 TICK = 4 * MS

@@ -95,7 +95,7 @@ from ktimers.module import *
 from ktimers.printk import pr_info
 from ktimers import core
 import sys
-T = sys.modules["ktimers.timer"]
+T = __import__("ktimers")._mod("timer")
 delay = module_param("delay", 10, int, "delay in jiffies")
 label = module_param("label", "x", str)
 verbose = module_param("verbose", False, bool)
@@ -172,7 +172,7 @@ if can_write:
     eq(M.insmod("kt_testmod", ret=-19, delay=100000), -19, "init -ENODEV")
     assert logged("1 timer(s) still pending after failed init"), "failed init leaves a timer"
     assert "kt_testmod" not in dict(M.lsmod()), "not loaded after init error"
-    T = sys.modules["ktimers.timer"]
+    T = __import__("ktimers")._mod("timer")
     # (its timer was armed before init failed: clean it up like a careful module would)
     for kind, tm in core.pending_timers_of("kt_testmod"):
         T.timer_delete(tm)

@@ -6,7 +6,7 @@ from ktimers import *
 import sys
 
 core = ktimers.core
-trace = sys.modules["ktimers.trace"]
+trace = __import__("ktimers")._mod("trace")
 assert core.hw.NAME != "sim"
 P = 1_000_000  # 1 ms
 N = 1000

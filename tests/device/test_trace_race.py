@@ -9,7 +9,7 @@ import ktimers
 from ktimers import *
 
 core = ktimers.core
-trace = __import__("sys").modules["ktimers.trace"]
+trace = __import__("ktimers")._mod("trace")
 N = 4000
 TASK_ID = 0x7777
 P = 23_000

@@ -32,7 +32,7 @@ CHANGED = ("hrtimer.py", "completion.py")  # also changed between generations (b
 CHECK = (
     "import sys, json, ktimers, ktimers_board\n"
     "from ktimers import jiffies, msleep\n"
-    "g = [sys.modules['ktimers.' + m[:-3]].KT_GEN for m in %r]\n"
+    "g = [ktimers._mod(m[:-3]).KT_GEN for m in %r]\n"  # (timer and trace load on first use)
     "j = jiffies()\nmsleep(40)\n"
     "print(json.dumps([g, ktimers.KT_GEN_INIT, ktimers_board.KT_GEN, jiffies() != j]))\n"
 )

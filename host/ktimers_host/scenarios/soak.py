@@ -72,8 +72,8 @@ def _swcb(t):
 def ktv_soak(scen, wrap_ms, jlead_ms, min_ms, max_ms, rmax=6000):
     # wrap_ms: the narrowed counter wraps at most this often; jlead_ms: jiffies wrap after
     core = sys.modules["ktimers.core"]
-    hq = sys.modules["ktimers.hrtimer_base"]
-    wheel = sys.modules["ktimers.timer"]
+    hq = __import__("ktimers")._mod("hrtimer_base")
+    wheel = __import__("ktimers")._mod("timer")
     cs_bits = 16
     while cs_bits < 30 and (1 << (cs_bits + 1)) <= core.CS_HZ * wrap_ms // 1000:
         cs_bits += 1

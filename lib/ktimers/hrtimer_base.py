@@ -432,6 +432,15 @@ def _reprogram(force=False):
     # the counter is read last: the device counts from when it is started, so
     # every instruction between the read and the start is lateness
     start = _rearm_any if fn is _ce_mode else None
+    if start is None and near and _rearm_any is not None:
+        # a new handler or mode: switch the device first (parked at its longest
+        # delay), then program the event the fast way (the slow switch between
+        # the read and the start made a HARD timer's first expiry 16 us late)
+        if fn is _i._ce_soft:
+            hw.ce_set_next(_i._cmax, fn, False)
+        else:
+            hw.ce_set_next(_i._cmax, fn)
+        start = _rearm_any
     if near and start is not None:
         _i._program(at, start)  # the steady state: read and start in native code
     else:

@@ -39,12 +39,25 @@ static void mount_flash(void) {
             mp_obj_t lib = mp_obj_new_str("/lib", 4);
             mp_vfs_mkdir(lib);
         }
-        MP_STATE_VM(vfs_cur) = MP_STATE_VM(vfs_mount_table);
+        // the current directory is "/": the root mount, last in the table (mp_init() may
+        // have mounted the ROMFS segment at /rom before it)
+        for (mp_vfs_mount_t *m = MP_STATE_VM(vfs_mount_table); m != NULL; m = m->next) {
+            MP_STATE_VM(vfs_cur) = m;
+        }
         nlr_pop();
     } else {
         mp_printf(&mp_plat_print, "flash: not mounted: ");
         mp_obj_print_exception(&mp_plat_print, MP_OBJ_FROM_PTR(nlr.ret_val));
     }
+}
+
+static int romfs_mounted(void) {
+    for (mp_vfs_mount_t *m = MP_STATE_VM(vfs_mount_table); m != NULL; m = m->next) {
+        if (m->len == 4 && memcmp(m->str, "/rom", 4) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int main(void) {
@@ -66,6 +79,11 @@ int main(void) {
         mp_obj_list_append(mp_sys_path, MP_OBJ_NEW_QSTR(MP_QSTR__dot_frozen));
         #endif
         mp_obj_list_append(mp_sys_path, MP_OBJ_NEW_QSTR(MP_QSTR_));
+        // then /rom/lib when mp_init() mounted a ROMFS image (modules run in place from it,
+        // ahead of the filesystem's copies, as on MicroPython's stm32 and rp2 ports)
+        if (romfs_mounted()) {
+            mp_obj_list_append(mp_sys_path, MP_OBJ_NEW_QSTR(MP_QSTR__slash_rom_slash_lib));
+        }
         mp_obj_list_append(mp_sys_path, mp_obj_new_str("/lib", 4));
 
         mount_flash();

@@ -320,20 +320,29 @@ const char *mps2_cmdline(void) {
     return cmdline;
 }
 
-static void flash_find_path(void) {
+// Copy the value of "<key>" (for example "flash=") in the semihosting command line into
+// buf (at most size - 1 bytes); returns 1 if the key is present.
+int mps2_cmdline_arg(const char *key, char *buf, size_t size) {
     const char *cmdline = mps2_cmdline();
-    strcpy(flash_path, "flash.img");
+    size_t klen = strlen(key);
     for (const char *p = cmdline; *p; ++p) {
-        if ((p == cmdline || p[-1] == ' ') && strncmp(p, "flash=", 6) == 0) {
-            p += 6;
+        if ((p == cmdline || p[-1] == ' ') && strncmp(p, key, klen) == 0) {
+            p += klen;
             size_t n = 0;
-            while (p[n] && p[n] != ' ' && n < sizeof(flash_path) - 1) {
-                flash_path[n] = p[n];
+            while (p[n] && p[n] != ' ' && n < size - 1) {
+                buf[n] = p[n];
                 ++n;
             }
-            flash_path[n] = 0;
-            return;
+            buf[n] = 0;
+            return 1;
         }
+    }
+    return 0;
+}
+
+static void flash_find_path(void) {
+    if (!mps2_cmdline_arg("flash=", flash_path, sizeof(flash_path))) {
+        strcpy(flash_path, "flash.img");
     }
 }
 

@@ -71,7 +71,8 @@
 // filesystem: littlefs2 on a semihosted host file
 #define MICROPY_VFS                         (1)
 // MICROPY_VFS_LFS2 comes from the Makefile (extmod.mk adds littlefs)
-#define MICROPY_VFS_ROM                     (0)
+#define MICROPY_VFS_ROM                     (1)
+#define MICROPY_VFS_ROM_IOCTL               (1) // romfs.c: a segment in PSRAM, kept in a host file
 #define MICROPY_ALLOC_PATH_MAX              (256)
 
 // types

@@ -1,6 +1,7 @@
 // ktimers mps2 port: register map of the peripherals used (QEMU mps2-an385).
 #ifndef KTIMERS_MPS2_HW_H
 #define KTIMERS_MPS2_HW_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define MPS2_SYSCLK_HZ (25000000u)
@@ -106,6 +107,7 @@ void uart_tx_strn(const char *buf, size_t len);
 // semihosting
 int semihost_call(int op, void *arg);
 const char *mps2_cmdline(void);         // semihosting command line (read once at boot)
+int mps2_cmdline_arg(const char *key, char *buf, size_t size); // "key=value" from it
 
 // idle policy: WFI (default) or spin (deterministic -icount runs: "idle=spin" on the cmdline)
 extern volatile uint32_t mps2_irq_seq;  // bumped by every interrupt handler

@@ -27,7 +27,6 @@ from . import __version__, files, profiles
 from .board import Board, ModeMismatch, WrongBoard, describe_ports
 from .emulator import EmulatorError
 from .files import UsageError
-from .flash import flash
 from .report import EXIT_FAILED, EXIT_LINK, EXIT_OK, EXIT_SETUP, EXIT_USAGE
 from .transport import BoardError, LinkError
 
@@ -181,13 +180,18 @@ def _unix_server(args: argparse.Namespace, prof: profiles.Profile) -> int:
     return EXIT_OK
 
 
+def _install(
+    b: Board, args: argparse.Namespace, romfs_mode: bool | None = None
+) -> tuple[str, bool]:
+    from .romfs import install
+
+    return install(b, romfs_mode, not args.quiet, not getattr(args, "no_clean", False))
+
+
 def cmd_flash(args: argparse.Namespace) -> int:
     b = _board(args)
     try:
-        rep = flash(b, progress=not args.quiet, clean=not args.no_clean)
-        print(rep.summary())
-        for f in rep.files:
-            print(f"  sent {f}")
+        print(_install(b, args, args.romfs)[0])
     finally:
         _release(b)
     return EXIT_OK
@@ -226,9 +230,9 @@ def _stream_run(
 
 def _maybe_flash(b: Board, args: argparse.Namespace) -> None:
     if not args.no_flash:
-        rep = flash(b, progress=not args.quiet)
-        if rep.transferred:
-            print(rep.summary(), file=sys.stderr)
+        done, changed = _install(b, args)
+        if changed:
+            print(done, file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -364,7 +368,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     b = _board(args)
     try:
         if not args.no_flash:
-            flash(b, progress=not args.quiet)
+            _install(b, args)
         return int(validate.main(_validate_args(args), b))
     finally:
         _release(b)
@@ -377,7 +381,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     b = _board(args)
     try:
         print(f"== board {b.name} on {b.url}", flush=True)
-        print(flash(b, progress=not args.quiet).summary(), flush=True)
+        print(_install(b, args)[0], flush=True)
         print("== examples/hires_timer.py", flush=True)
         rc = _stream_run(b, ROOT / "examples" / "hires_timer.py", 60)
         if rc:
@@ -482,6 +486,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("action", choices=["start", "stop", "status", "restart"])
     f = add("flash", cmd_flash, "update the library on the board")
     f.add_argument("--no-clean", action="store_true", help="keep stale files")
+    f.add_argument(
+        "--romfs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="put the library in the board's ROMFS segment, where it runs in place (less"
+        " heap); --no-romfs: in its filesystem, erasing a ROMFS copy (default: where it is)",
+    )
     r = add("run", cmd_run, "run a script on the board, output streamed")
     r.add_argument("script")
     r.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")

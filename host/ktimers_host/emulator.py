@@ -2,7 +2,8 @@
 
 The board's console is QEMU's first UART on a host pty (``-serial pty``); its "flash" is a
 host file reached through ARM semihosting (the firmware opens the path given as
-``flash=<path>`` in the semihosting command line, relative to QEMU's working directory).
+``flash=<path>`` in the semihosting command line, relative to QEMU's working directory),
+its ROMFS segment another (``romfs=<path>``, see ``romfs.py``).
 Control (reset, quit) goes through QMP on a unix socket in the work directory.
 
 A small state file (``<workdir>/emulator.json``: pid, pty, qmp socket, ...) lets separate
@@ -115,9 +116,15 @@ class Emulator:
         return _pid_alive(self._pid) and _is_qemu(self._pid)
 
     # ------------------------------------------------------------------ command
-    def _flash_arg(self) -> str:
+    @property
+    def romfs(self) -> Path:
+        """The ROMFS segment's host file: beside the flash file (``flash.img`` ->
+        ``flash.romfs``), so each flash file is one board with its own segment."""
+        return self.flash.with_suffix(".romfs")
+
+    def _flash_arg(self, path: Path | None = None) -> str:
         try:
-            rel = os.path.relpath(self.flash, self.workdir)
+            rel = os.path.relpath(path or self.flash, self.workdir)
         except ValueError:
             rel = str(self.flash)
         if any(c in rel for c in " ,"):
@@ -138,6 +145,7 @@ class Emulator:
             f"unix:{self.qmp_path},server=on,wait=off",
             "-semihosting-config",
             f"enable=on,target=native,arg=firmware,arg=flash={self._flash_arg()}"
+            + f",arg=romfs={self._flash_arg(self.romfs)}"
             + (",arg=idle=spin" if self.deterministic else ""),
             "-kernel",
             str(self.firmware),

@@ -116,12 +116,16 @@ def check_mpy_cross(exe: str) -> str:
 
 
 def build_files(
-    profile: profiles.Profile, root: Path = profiles.REPO_ROOT, compile_mpy: bool | None = None
+    profile: profiles.Profile,
+    root: Path = profiles.REPO_ROOT,
+    compile_mpy: bool | None = None,
+    compile_all: bool = False,
 ) -> dict[str, bytes]:
     """Relative path on the board (under its lib dir) -> contents.
 
-    The package's own ``ktimers/__init__.py`` stays source on every board: flash prefixes
-    it with the version pointer (see the module docstring)."""
+    The package's own ``ktimers/__init__.py`` stays source: flash prefixes it with the
+    version pointer (see the module docstring).  ``compile_all`` (a ROMFS image, which has
+    no pointer) compiles it and ``ktimers_board.py`` too."""
     lib = root / "lib"
     arch = profile.get("micropython", {}).get("mpy_arch")
     if compile_mpy is None:
@@ -131,30 +135,32 @@ def build_files(
     if compile_mpy:
         exe = find_mpy_cross(root)
         check_mpy_cross(exe)
+
+        def mpy(src: Path, name: str, out: Path, *extra: str) -> bytes:
+            cmd = [exe, f"-march={arch}", "-s", name, *extra, "-o", str(out), str(src)]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode:
+                raise RuntimeError(f"mpy-cross {' '.join(extra)} failed on {src}:\n{r.stderr}")
+            return out.read_bytes()
+
         with tempfile.TemporaryDirectory(prefix="ktimers-mpy-") as tmp:
             for src in sources:
-                if src.relative_to(lib).as_posix() == INIT:
+                if src.relative_to(lib).as_posix() == INIT and not compile_all:
                     files[INIT] = src.read_bytes()
                     continue
                 rel = src.relative_to(lib).with_suffix(".mpy")
                 out = Path(tmp) / rel
                 out.parent.mkdir(parents=True, exist_ok=True)
-                cmd = [exe, f"-march={arch}", "-s", rel.with_suffix(".py").as_posix()]
-                r = subprocess.run(cmd + ["-o", str(out), str(src)], capture_output=True, text=True)
-                if r.returncode:
-                    raise RuntimeError(f"mpy-cross failed on {src}:\n{r.stderr}")
-                files[rel.as_posix()] = out.read_bytes()
+                name = rel.with_suffix(".py").as_posix()
+                files[rel.as_posix()] = mpy(src, name, out)
                 if rel.as_posix() in NATIVE:  # also as native code for the arch
-                    nrel = Path(NATIVE[rel.as_posix()])
-                    nout = Path(tmp) / nrel
-                    r = subprocess.run(
-                        cmd + ["-X", "emit=native", "-o", str(nout), str(src)],
-                        capture_output=True,
-                        text=True,
-                    )
-                    if r.returncode:
-                        raise RuntimeError(f"mpy-cross (native) failed on {src}:\n{r.stderr}")
-                    files[nrel.as_posix()] = nout.read_bytes()
+                    nrel = NATIVE[rel.as_posix()]
+                    files[nrel] = mpy(src, name, Path(tmp) / nrel, "-X", "emit=native")
+            if compile_all:
+                src = Path(tmp) / BOARD_MODULE
+                src.write_text(profiles.board_module(profile))
+                files[BOARD_MODULE[:-3] + ".mpy"] = mpy(src, BOARD_MODULE, src.with_suffix(".mpy"))
+                return files
     else:
         for src in sources:
             files[src.relative_to(lib).as_posix()] = src.read_bytes()

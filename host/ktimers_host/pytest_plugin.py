@@ -36,7 +36,7 @@ import pytest
 
 from . import profiles
 from .board import Board
-from .flash import flash
+from .romfs import install
 from .transport import BoardError, LinkError
 
 PASS_MARK = "KTEST PASS"
@@ -144,7 +144,7 @@ def _make_board(
     try:
         b.connect()
         b.check_platform()
-        flash(b, progress=False)
+        install(b, progress=False)  # where the board keeps it: ROMFS or filesystem
     except (LinkError, RuntimeError, OSError) as e:
         b.close()
         pytest.fail(f"board {name}: cannot connect/flash: {type(e).__name__}: {e}", pytrace=False)

@@ -45,7 +45,7 @@ from ktimers import *
 
 gc.collect()
 _f2 = gc.mem_free()
-_frozen = 1 if getattr(sys.modules["ktimers"], "__file__", ".frozen").startswith(".frozen") else 0
+_frozen = 0 if getattr(sys.modules["ktimers"], "__file__", "").startswith("/") else 1
 _mods = " ".join(k[8:] for k in sorted(sys.modules) if k.startswith("ktimers."))
 print(
     "BENCH heap import=%d star=%d free=%d frozen=%d loaded=%s"

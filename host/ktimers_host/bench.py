@@ -1,7 +1,8 @@
 """``python -m ktimers_host.bench``: the benchmark behind ``make bench``.
 
 One deterministic run on the emulated board (QEMU ``-icount``: 1 guest instruction = 1 ns,
-figures repeat to the tick), the same with the frozen firmware for its import heap, then a
+figures repeat to the tick), its import heap and SOFT row again with the library in the
+board's ROMFS segment (``ktimers flash --romfs``), the frozen firmware's import heap, then a
 shorter run on the unix board; printed side by side with the issue-8 goals, each marked
 met / not met. The device code is the MicroPython files in ``bench/``; each part runs after a
 reset, so one part's heap does not leak into the next. Every figure a device prints is a
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import profiles
+from . import profiles, romfs
 from .benchreport import ROWS, Figures, report
 from .board import Board
 from .flash import flash
@@ -129,6 +130,14 @@ def bench_mps2(
             try:
                 log(flash(b, progress=False).summary())
                 out = run_board(Runner(b, b.soft_reset, log), samples, 10000, 1000, parts=parts)
+                if _want(parts, "romfs"):
+                    # the same .mpy files in the board's ROMFS segment, run in place
+                    log(romfs.deploy(b).summary())
+                    rr = Runner(b, b.soft_reset, log)
+                    rr.part("heap_import")
+                    for load in (0, 1):
+                        rr.part("lat", f"lat_row('kt_soft', {samples}, {load})")
+                    out.update({"romfs " + k: v for k, v in rr.figures.items()})
             finally:
                 b.close()
         finally:
@@ -186,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "--parts",
         metavar="LIST",
         help="comma-separated parts to run (heap_import, heap_asyncio, heap_objects, alloc,"
-        " scale, lat or lat:<row>); default: all",
+        " scale, lat or lat:<row>, romfs); default: all",
     )
     args = ap.parse_args(argv)
 

@@ -25,7 +25,10 @@ def cb(tm):
     return HRTIMER_RESTART
 
 
-trace.enable(3 * N, (trace.TIMER_EXPIRE_EXIT, trace.HRTIMER_EXPIRE_ENTRY))
+# room for N task records and about 3N HARD ones: the loop's speed, hence the HARD count
+# per task record, moves with the firmware's layout and the heap (a collection in the
+# loop lets the HARD timer run on)
+trace.enable(4 * N, (trace.TIMER_EXPIRE_EXIT, trace.HRTIMER_EXPIRE_ENTRY))
 hrtimer_setup(t, cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
 hrtimer_start(t, P, HRTIMER_MODE_REL_HARD)
 rec = trace.record

@@ -93,8 +93,8 @@ class Transport(FileOps):
         self._pending = b""  # stale prompt bytes: the libraries below flush the port
         sink = io.StringIO()
         try:
-            if self._resync and self.ser is not None:
-                self._drain()
+            if self.ser is not None and (self._resync or self.ser.in_waiting):
+                self._drain()  # the board is printing: code still runs (a lost Ctrl-C)
             with contextlib.redirect_stdout(sink):
                 self._enter_raw(soft_reset)
         except (serial.SerialException, OSError) as e:
@@ -106,15 +106,20 @@ class Transport(FileOps):
         self.in_raw = True
         self._resync = False
 
-    def _drain(self, quiet: float = 0.1, limit: float = 3.0) -> None:
-        """After an aborted command (an error mid-reply): stop the board's code and let the
-        rest of its output go by, so no stale byte is taken for a reply to the next one."""
+    def _drain(self, quiet: float = 0.1, limit: float = 6.0, resend: float = 1.2) -> None:
+        """After an aborted command (an error mid-reply), or on connecting to a board that
+        is printing: stop the board's code and let the rest of its output go by, so no
+        stale byte is taken for a reply to the next one.  Ctrl-C again every ``resend`` s
+        while output keeps coming (an interrupt can be lost: the unix board takes one per
+        second); at most ``limit`` s, then entering the raw REPL reports what it sees."""
         self._write(b"\r\x03")
-        end = time.monotonic() + limit
-        last = time.monotonic()
-        while time.monotonic() < end and time.monotonic() - last < quiet:
+        t0 = last = sent = time.monotonic()
+        while time.monotonic() - t0 < limit and time.monotonic() - last < quiet:
             if self._read_some():
                 last = time.monotonic()
+                if last - sent >= resend:
+                    self._write(b"\x03")
+                    sent = last
 
     def exit_raw(self) -> None:
         if self.ser is not None and self.in_raw:

@@ -162,6 +162,15 @@ def test_broken_pipe_is_quiet() -> None:
     assert first.startswith("line ")
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert rc == 0
+    # the loop was stopped (its interrupt, or the next connection's Ctrl-C if the board
+    # lost that one): the next command gets its own output only
+    after = subprocess.run(
+        [*KTIMERS, "--board", "unix", "-q", "exec", "print('after')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert after.returncode == 0 and after.stdout == "after\n", (after.stdout[-300:], after.stderr)
 
 
 def test_unknown_board(capsys: pytest.CaptureFixture[str]) -> None:

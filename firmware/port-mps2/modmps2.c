@@ -288,13 +288,6 @@ MP_DEFINE_CONST_OBJ_TYPE(
 
 // ---------------------------------------------------------------- Flash (semihosting)
 
-#define SYS_OPEN 0x01
-#define SYS_CLOSE 0x02
-#define SYS_WRITE 0x05
-#define SYS_READ 0x06
-#define SYS_SEEK 0x0A
-#define SYS_FLEN 0x0C
-#define SYS_GET_CMDLINE 0x15
 
 #define FLASH_BLOCK_SIZE (4096)
 #define FLASH_DEFAULT_SIZE (1024 * 1024)

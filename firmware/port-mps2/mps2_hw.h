@@ -104,7 +104,14 @@ int uart_rx_any(void);
 int uart_rx_chr(void);                  // -1 if none
 void uart_tx_strn(const char *buf, size_t len);
 
-// semihosting
+// semihosting: ARM's operation numbers used here
+#define SYS_OPEN 0x01
+#define SYS_CLOSE 0x02
+#define SYS_WRITE 0x05
+#define SYS_READ 0x06
+#define SYS_SEEK 0x0A
+#define SYS_FLEN 0x0C
+#define SYS_GET_CMDLINE 0x15
 int semihost_call(int op, void *arg);
 const char *mps2_cmdline(void);         // semihosting command line (read once at boot)
 int mps2_cmdline_arg(const char *key, char *buf, size_t size); // "key=value" from it

@@ -21,12 +21,6 @@
 #include "extmod/vfs.h"
 #include "mps2_hw.h"
 
-#define SYS_OPEN 0x01
-#define SYS_CLOSE 0x02
-#define SYS_WRITE 0x05
-#define SYS_READ 0x06
-#define SYS_SEEK 0x0A
-#define SYS_FLEN 0x0C
 #define MODE_RB (1)
 #define MODE_WPLUSB (7)
 #define ROMFS_MIN_WRITE (4)

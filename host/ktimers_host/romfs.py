@@ -202,20 +202,22 @@ def library_image(board: Board) -> bytes:
     return build_image(build_files(board.profile, board.root, True, compile_all=True))
 
 
-def update(board: Board) -> RomfsReport:
-    """`deploy` unless segment 0 already holds this image (then nothing is written)."""
+def update(board: Board, held: int | None = None) -> RomfsReport:
+    """`deploy` unless segment 0 already holds this image (then nothing is written);
+    ``held``: what `installed` said, if it was asked already."""
     image = library_image(board)
     sha = hashlib.sha256(image).hexdigest()
-    n = installed(board)
+    n = installed(board) if held is None else held
     if n == len(image) and _segment_sha(board, n) == sha:
         return RomfsReport(size=n, segment=segment_size(board), sha256=sha)
     return deploy(board, image)
 
 
-def erase(board: Board) -> bool:
-    """Erase segment 0's image if it holds the library; True if it did.  A filesystem
-    flash calls this: /rom/lib comes first on sys.path and would shadow the new files."""
-    if not installed(board):
+def erase(board: Board, held: int | None = None) -> bool:
+    """Erase segment 0's image if it holds the library (``held``: `installed` already
+    asked); True if it did.  A filesystem flash calls this: /rom/lib comes first on
+    sys.path and would shadow the new files."""
+    if not (installed(board) if held is None else held):
         return False
     board.soft_reset()
     board.exec("import vfs\ntry:\n vfs.umount('/rom')\nexcept OSError:\n pass")
@@ -231,12 +233,13 @@ def install(
     """Update the library where the board keeps it: its ROMFS segment when that holds the
     library (or ``romfs_mode`` is True), else its filesystem (`flash.flash`; a ROMFS copy,
     which would shadow the files, is erased).  Returns (summary, changed)."""
+    held = installed(board)
     if romfs_mode is None:
-        romfs_mode = bool(installed(board))
+        romfs_mode = bool(held)
     if romfs_mode:
-        rr = update(board)
+        rr = update(board, held)
         return rr.summary(), bool(rr.written)
-    erased = erase(board)
+    erased = erase(board, held)
     rep = flash(board, progress=progress, clean=clean)
     lines = ["romfs: erased the segment's copy of the library"] if erased else []
     lines.append(rep.summary())

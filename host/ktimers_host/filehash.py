@@ -9,48 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .device import call
 from .errors import LinkCorrupt
 
 FILE_CHUNK = 4096  # bytes of file data per exec when writing
-
-# Board-side helper: hash of a file, "alg:hex" or None.  sha256 when hashlib exists,
-# else crc32 from binascii, else FNV-1a 32 (the host computes the same, see `local_hash`).
-_HASH_FN = """
-def _kt_hash(p):
-    try:
-        f = open(p, 'rb')
-    except OSError:
-        return None
-    try:
-        import hashlib
-        h = hashlib.sha256(); a = 'sha256'
-    except (ImportError, AttributeError):
-        h = None
-    c = 0x811C9DC5
-    try:
-        import binascii
-        cr = binascii.crc32
-    except (ImportError, AttributeError):
-        cr = None
-    while True:
-        b = f.read(512)
-        if not b:
-            break
-        if h:
-            h.update(b)
-        elif cr:
-            c = cr(b, c if c != 0x811C9DC5 else 0)
-        else:
-            for x in b:
-                c = ((c ^ x) * 0x01000193) & 0xFFFFFFFF
-    f.close()
-    if h:
-        return a + ':' + ''.join('%02x' % x for x in h.digest())
-    if cr:
-        return 'crc32:%08x' % (c & 0xFFFFFFFF if c != 0x811C9DC5 else 0)
-    return 'fnv1a32:%08x' % c
-"""
-
+_OPS = "fsops.py"  # the board-side functions (ktimers_host/device/fsops.py)
 
 _HASH_LINE = re.compile(r"([^\t]+)\t((?:sha256|crc32|fnv1a32):[0-9a-f]+|None)")
 
@@ -107,22 +70,15 @@ class FileOps:
             self.exec("\n".join(lines), timeout)
 
     def read_file(self, path: str, timeout: float = 60.0) -> bytes:
-        code = (
-            f"_f=open({path!r},'rb')\nwhile 1:\n b=_f.read(128)\n if not b:break\n"
-            " print(''.join('%02x' % x for x in b))\n_f.close()"
-        )
-        out = self.exec(code, timeout)
+        out = self.exec(call(_OPS, "_kt_readhex", path), timeout)
         try:
             return b"".join(bytes.fromhex(x) for x in out.splitlines() if x)
         except ValueError as e:
             raise LinkCorrupt(f"bad hex from board reading {path}: {out[:200]!r}") from e
 
     def hash_files(self, paths: list[str], timeout: float = 120.0) -> dict[str, str | None]:
-        code = _HASH_FN + "for _p in %r:\n print('%%s\\t%%s' %% (_p, _kt_hash(_p)))\n" % (
-            list(paths),
-        )
         res: dict[str, str | None] = {}
-        for line in self.exec(code, timeout).splitlines():
+        for line in self.exec(call(_OPS, "_kt_hashes", list(paths)), timeout).splitlines():
             m = _HASH_LINE.fullmatch(line)
             if not m or m[1] not in paths:
                 raise LinkCorrupt(f"bad hash line from board: {line[:200]!r}")
@@ -136,13 +92,7 @@ class FileOps:
         self.exec(f"import os\ntry:\n os.remove({path!r})\nexcept OSError:\n pass")
 
     def makedirs(self, path: str) -> None:
-        code = (
-            f"import os\n_p=''\nfor _s in {path!r}.split('/'):\n"
-            " if not _s:\n  _p='/' if not _p else _p\n  continue\n"
-            " _p=(_p.rstrip('/')+'/'+_s) if _p else _s\n"
-            " try:\n  os.mkdir(_p)\n except OSError:\n  pass\n"
-        )
-        self.exec(code)
+        self.exec(call(_OPS, "_kt_makedirs", path))
 
     def listdir(self, path: str) -> list[str]:
         return list(self.eval(f"__import__('os').listdir({path!r})"))

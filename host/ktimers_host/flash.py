@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import profiles
+from .device import call
 from .transport import LinkCorrupt, LinkError, local_hash
 
 if TYPE_CHECKING:
@@ -187,63 +188,7 @@ def board_backends(profile: profiles.Profile, lib: Path) -> list[Path]:
     return [p for p in every if p.parent != bdir or p in keep]
 
 
-_LIST_TREE = """
-import os
-def _kt_walk(d):
-    try:
-        it = os.ilistdir(d)
-    except OSError:
-        return
-    for e in it:
-        p = d + '/' + e[0]
-        if e[1] == 0x4000:
-            _kt_walk(p)
-            print('D\\t' + p)
-        else:
-            print('F\\t' + p)
-_kt_walk(%r)
-"""
-
-_READ_POINTER = """
-try:
-    _f = open(%r)
-    print('P\\t' + _f.readline()[:120].rstrip())
-    _f.close()
-except OSError:
-    print('P\\t-')
-"""
-
-_COPY = """
-def _kt_cp(s, d):
-    b = bytearray(512)
-    m = memoryview(b)
-    f = open(s, 'rb')
-    g = open(d, 'wb')
-    while True:
-        n = f.readinto(b)
-        if not n:
-            break
-        g.write(m[:n])
-    f.close()
-    g.close()
-for _s, _d in %r:
-    _kt_cp(_s, _d)
-    print('C\\t' + _d)
-"""
-
-_REMOVE = """
-import os
-for _p in %r:
-    try:
-        os.remove(_p)
-    except OSError:
-        pass
-for _p in %r:
-    try:
-        os.rmdir(_p)
-    except OSError:
-        pass
-"""
+_OPS = "fsops.py"  # the board-side functions (ktimers_host/device/fsops.py)
 
 
 def _join(lib_dir: str, rel: str) -> str:
@@ -312,7 +257,7 @@ def flash(
 
     # probe: which version is live, and what the board already holds
     phase("probe")
-    line = t.exec(_READ_POINTER % (root + "/__init__.py"), timeout=30).strip()
+    line = t.exec(call(_OPS, "_kt_pointer", root + "/__init__.py"), timeout=30).strip()
     m = _POINTER.match(line[2:]) if line.startswith("P\t") else None
     active = m[1] if m else None
     rep.previous = active or ("legacy" if line not in ("P\t-", "") else "none")
@@ -329,8 +274,7 @@ def flash(
     rep.hash_alg = alg
 
     def ok(path: str, data: bytes) -> bool:
-        h = have.get(path)
-        return h is not None and h == local_hash(data, h.split(":", 1)[0])
+        return _same(have.get(path), data)
 
     if active == version and not all(ok(new_dir + "/" + n, mods[n]) for n in names):
         version = version + "r"  # the live folder is damaged: build a repaired one beside it
@@ -351,7 +295,7 @@ def flash(
         phase("copy")
         for i in range(0, len(copies), 16):
             batch = [(old_dir + "/" + n, new_dir + "/" + n) for n in copies[i : i + 16]]
-            t.exec(_COPY % (batch,), timeout=120)
+            t.exec(call(_OPS, "_kt_copy", batch), timeout=120)
             rep.copied += len(batch)
     if sends:
         phase("write")
@@ -413,7 +357,7 @@ def flash(
         keep_dirs = {new_dir} | {posixpath.dirname(p) for p in keep}
         rm_files: list[str] = []
         rm_dirs: list[str] = []
-        out = t.exec(_LIST_TREE % root, timeout=60)
+        out = t.exec(call(_OPS, "_kt_tree", root), timeout=60)
         for entry in out.splitlines():
             kind, _, p = entry.partition("\t")
             norm = inside(p, root)
@@ -432,15 +376,12 @@ def flash(
             )
         if rm_files or rm_dirs:
             rm_dirs.sort(key=lambda d: -d.count("/"))  # deepest first
-            t.exec(_REMOVE % (rm_files, rm_dirs), timeout=120)
+            t.exec(call(_OPS, "_kt_remove", rm_files, rm_dirs), timeout=120)
             rep.removed = rm_files
     if rep.transferred or rep.removed or rep.copied:
         # the next import loads the new files; unchanged, a running ktimers (its timers,
         # its dmesg) stays as it is between commands
-        t.exec(
-            "import sys\nfor _m in [m for m in sys.modules if m.startswith('ktimers')]:\n"
-            " del sys.modules[_m]"
-        )
+        t.exec(call(_OPS, "_kt_unimport", PKG))
     rep.seconds = time.monotonic() - t0
     return rep
 
@@ -452,7 +393,9 @@ def _same(h: str | None, data: bytes) -> bool:
 def board_version(board: Board) -> str | None:
     """The live version folder named by the board's ``__init__.py``, or None."""
     root = _join(board.lib_dir, PKG)
-    line = board.transport.exec(_READ_POINTER % (root + "/__init__.py"), timeout=30).strip()
+    line = board.transport.exec(
+        call(_OPS, "_kt_pointer", root + "/__init__.py"), timeout=30
+    ).strip()
     m = _POINTER.match(line[2:]) if line.startswith("P\t") else None
     if m and not _VERSION.fullmatch(m[1]):
         raise LinkCorrupt(f"flash: bad version pointer {line[:120]!r}")

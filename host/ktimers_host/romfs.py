@@ -34,9 +34,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .device import call
 from .errors import LinkCorrupt, LinkError
 from .files import UsageError
-from .flash import build_files, flash
+from .flash import PKG, build_files, flash
 
 if TYPE_CHECKING:
     from .board import Board
@@ -48,19 +49,7 @@ _RC = re.compile(r"R\t(-?\d{1,10})")
 _HEAD = re.compile(r"I\t([0-9a-f]{0,24})\t([01])")
 _HEADER = b"\xd2\xcd\x31"
 
-# One segment's size, or a negative errno: "S\t<segments>\t<size>"
-_QUERY = (
-    "_s=0\ntry:\n import vfs\n _s=vfs.rom_ioctl(2,0)\n print('S\\t%d\\t%d'%(vfs.rom_ioctl(1),"
-    " _s if isinstance(_s,int) else len(_s)))\nexcept (ImportError,AttributeError,OSError):\n"
-    " print('S\\t0\\t-1')\ndel _s"
-)
-# The segment's first 12 bytes (hex) and whether /rom/lib/ktimers exists: "I\t<hex>\t<0|1>"
-_INSTALLED = (
-    "import os\ntry:\n import vfs\n _h=''.join('%02x'%x for x in vfs.rom_ioctl(2,0)[:12])\n"
-    "except (ImportError,AttributeError,OSError,TypeError):\n _h=''\n"
-    "try:\n os.stat('/rom/lib/ktimers')\n _k=1\nexcept OSError:\n _k=0\n"
-    "print('I\\t%s\\t%d'%(_h,_k))\ndel _h,_k"
-)
+_OPS = "romfsops.py"  # the board-side functions (ktimers_host/device/romfsops.py)
 
 
 @dataclass
@@ -108,7 +97,7 @@ def build_image(files: dict[str, bytes]) -> bytes:
 
 def segment_size(board: Board) -> int:
     """The board's first ROMFS segment in bytes; UsageError if it has none."""
-    line = board.exec(_QUERY).strip()
+    line = board.exec(call(_OPS, "_kt_rom_segment")).strip()
     m = _SEG.fullmatch(line)
     if not m:
         raise LinkCorrupt(f"romfs: bad segment query reply {line[:120]!r}")
@@ -129,12 +118,7 @@ def _ioctl(board: Board, args: str, timeout: float = 30.0) -> int:
 
 
 def _segment_sha(board: Board, n: int) -> str:
-    code = (
-        "import vfs,hashlib\n_m=memoryview(vfs.rom_ioctl(2,0))\n_h=hashlib.sha256()\n"
-        f"for _o in range(0,{n},512):\n _h.update(_m[_o:min(_o+512,{n})])\n"
-        "print('H\\t'+''.join('%02x'%x for x in _h.digest()))\ndel _m,_h"
-    )
-    line = board.exec(code, 60).strip()
+    line = board.exec(call(_OPS, "_kt_rom_sha", n), 60).strip()
     m = _SHA.fullmatch(line)
     if not m:
         raise LinkCorrupt(f"romfs: bad hash reply {line[:120]!r}")
@@ -144,7 +128,7 @@ def _segment_sha(board: Board, n: int) -> str:
 def installed(board: Board) -> int:
     """Length of the ROMFS image in the board's segment 0 if it holds the ktimers package
     (``/rom/lib/ktimers``), else 0 (no ROMFS, no image, another image)."""
-    line = board.exec(_INSTALLED).strip()
+    line = board.exec(call(_OPS, "_kt_rom_held", PKG)).strip()
     m = _HEAD.fullmatch(line)
     if not m:
         raise LinkCorrupt(f"romfs: bad query reply {line[:120]!r}")
@@ -173,7 +157,7 @@ def deploy(board: Board, image: bytes | None = None) -> RomfsReport:
         raise UsageError(
             f"flash --romfs: the image ({len(image)} B) does not fit the {rep.segment} B segment"
         )
-    board.exec("import vfs\ntry:\n vfs.umount('/rom')\nexcept OSError:\n pass")
+    board.exec(call(_OPS, "_kt_rom_umount"))
     rc = _ioctl(board, f"3,0,{len(image)}")
     if rc < 0:
         raise LinkError(f"romfs: rom_ioctl(3) (erase) failed with errno {-rc}")
@@ -220,7 +204,7 @@ def erase(board: Board, held: int | None = None) -> bool:
     if not (installed(board) if held is None else held):
         return False
     board.soft_reset()
-    board.exec("import vfs\ntry:\n vfs.umount('/rom')\nexcept OSError:\n pass")
+    board.exec(call(_OPS, "_kt_rom_umount"))
     if _ioctl(board, f"3,0,{CHUNK}") < 0 or _ioctl(board, "5,0") < 0:
         raise LinkError("romfs: could not erase the segment's image")
     board.soft_reset()

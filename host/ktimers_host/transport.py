@@ -34,7 +34,7 @@ from .errors import (  # noqa: F401 - the link's error types are part of this mo
     LinkTimeout,
     _Output,
 )
-from .filehash import _HASH_FN, _HASH_LINE, FILE_CHUNK, FileOps, local_hash  # noqa: F401
+from .filehash import _HASH_LINE, FILE_CHUNK, FileOps, local_hash  # noqa: F401
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 # What a board prints when it restarts.  The boot banner and "MPY: soft reboot" are found

@@ -166,7 +166,10 @@ def test_flash_refuses_a_hostile_listing(
         "print('F\\tlib/ktimers/../../boot.py')\nprint('F\\tlib/ktimers/../ktimers_board.py')\n"
         "print('D\\tlib/ktimers/..')\nprint('F\\tlib/ktimers/stray.py')"
     )
-    monkeypatch.setattr(flash_mod, "_LIST_TREE", hostile + "\n#%r")
+    real_call = flash_mod.call
+    monkeypatch.setattr(
+        flash_mod, "call", lambda f, fn, *a: hostile if fn == "_kt_tree" else real_call(f, fn, *a)
+    )
     unix_board.transport.write_file("lib/ktimers/stray.py", b"X = 1\n")
     rep = flash_mod.flash(unix_board, progress=False)
     assert rep.removed == ["lib/ktimers/stray.py"]

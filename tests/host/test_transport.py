@@ -81,11 +81,36 @@ def test_files_and_hashes(unix_board: Board) -> None:
     assert t.listdir("a/b/c") == []
 
 
-def test_local_hash_fallbacks_match_board_code() -> None:
+def test_local_hash_fallbacks_match_board_code(unix_board: Board) -> None:
     import binascii
+
+    from ktimers_host.device import call
 
     assert local_hash(b"abc", "crc32") == "crc32:%08x" % binascii.crc32(b"abc")
     assert local_hash(b"", "fnv1a32") == "fnv1a32:811c9dc5"
+    # the board's own fallbacks (fsops._kt_hashes without hashlib, then without binascii)
+    data = bytes(range(256)) * 5
+    t = unix_board.transport
+    t.write_file("fallback.bin", data)
+    for hide, alg in (
+        ((), "sha256"),
+        (("hashlib",), "crc32"),
+        (("hashlib", "binascii"), "fnv1a32"),
+    ):
+        out = t.exec(call("fsops.py", "_kt_hashes", ["fallback.bin", "nofile"], hide)).split()
+        assert out == ["fallback.bin", local_hash(data, alg), "nofile", "None"]
+    t.remove("fallback.bin")
+
+
+def test_device_call_sends_one_function_and_deletes_it(unix_board: Board) -> None:
+    from ktimers_host.device import call
+
+    prog = call("fsops.py", "_kt_pointer", "nofile")
+    assert "def _kt_pointer" in prog and "def _kt_tree" not in prog
+    assert unix_board.exec(prog).strip() == "P\t-"
+    assert unix_board.eval("'_kt_pointer' in globals()") is False
+    with pytest.raises(ValueError, match="no function _kt_nothing"):
+        call("fsops.py", "_kt_nothing")
 
 
 def test_soft_reset_clears_globals(unix_board: Board) -> None:

@@ -241,10 +241,11 @@ def attach(mod):
 def deinit():
     """Stop tick and clock event; drop pending timers.  Task context."""
     global hw
-    if hw is not None:
-        h, hw = hw, None
-        h.tick_stop()
+    h = hw
+    if h is not None:
+        h.tick_stop()  # first: a tick IRQ taken before this line still finds hw
         h.ce_stop()
+        hw = None
         h.deinit()
 
 
@@ -441,7 +442,10 @@ def _tick_irq(_):
     # tick_do_update_jiffies64: count every whole period since _tick_raw, so a
     # late or merged interrupt catches up and an early one counts nothing.
     global _tick_pending, _tick_budget, _tick_raw
-    raw = hw.cs_read()
+    h = hw
+    if h is None:  # a tick delivered through the schedule queue after deinit()
+        return
+    raw = h.cs_read()
     d = (raw - _tick_raw) & CS_MASK
     if d >= _tick_cyc:
         n = d // _tick_cyc

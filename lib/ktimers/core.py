@@ -161,7 +161,10 @@ def init(backend=None, hz=None, **cfg):
 
     backend: "unix", "sim", "mps2", "rp2", "esp32", "pyb", "machine" or None
     (board file ktimers_board.py, else autodetect by sys.platform).  hz: tick
-    rate (default: board file, else 250).  Pending timers are dropped.
+    rate (default: board file, else 250).  cfg: the board file's keys, e.g.
+    IRQ_CODE="bytecode" (the clock event handlers as bytecode even where their
+    native twin loads; it applies when the hrtimer code loads, so call init
+    before the first hrtimer).  Pending timers are dropped.
     Returns the ClockHw instance."""
     global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _ep, _ep_raw, _EP_C, _EP_NS, _ns_num, _ns_den
     global _jlo, _jhi, _tick_pending, _tick_budget, _pending, _armed, _direct
@@ -170,22 +173,26 @@ def init(backend=None, hz=None, **cfg):
         raise TypeError("init: backend must be str or None")
     if hz is not None and (not isinstance(hz, int) or isinstance(hz, bool) or not 1 <= hz <= 10000):
         raise ValueError("init: hz must be an int in 1..10000, got %r" % (hz,))
-    deinit()
     conf = _board_config()
     if backend is not None and backend != conf.get("BACKEND"):
         # another backend than the board file's (init("sim") in tests): the board's
         # timer keys and HARD_IRQ describe other hardware; only its HZ carries over
         conf = {"HZ": conf["HZ"]} if "HZ" in conf else {}
     conf.update(cfg)
+    irq = conf.get("IRQ_CODE", "native")
+    if irq not in ("native", "bytecode"):
+        raise ValueError("init: IRQ_CODE must be 'native' or 'bytecode', got %r" % (irq,))
     name = backend or conf.get("BACKEND") or _autodetect()
     hz = hz or conf.get("HZ") or 250
     conf["HZ"] = hz
-    cls = _load_backend(name)
+    cls = _load_backend(name)  # a bad argument raises before the running subsystem stops
+    deinit()
     h = cls(**conf)
     tm = sys.modules.get("ktimers.timer")  # None until a program uses them
     hm = sys.modules.get("ktimers.hrtimer_base")
     _timer_mod, _hrtimer_mod = tm, hm
     HZ = hz
+    h.IRQ_CODE = irq  # which clock event handlers the hrtimer code loads (hrtimer_base)
     _jf._set_hz(hz)
     CS_HZ, CS_MASK = h.CS_HZ, h.CS_MASK
     _HALF = (CS_MASK + 1) >> 1

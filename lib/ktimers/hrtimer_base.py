@@ -62,9 +62,13 @@ from . import trace as _tr
 from . import ktime as _kt
 from . import bug as _bug
 
-try:  # the IRQ handlers as native code (flash builds it for the board's arch)
-    from . import hrtimer_irq_n as _i
-except Exception:  # absent (unix sources, frozen, no arch), or not loadable here
+_i = None
+if getattr(core.hw, "IRQ_CODE", "native") == "native":  # init(IRQ_CODE=...)
+    try:  # the IRQ handlers as native code (flash builds it for the board's arch; the
+        from . import hrtimer_irq_n as _i  # mps2 frozen firmware holds it too)
+    except Exception:  # absent (unix sources, no arch), or not loadable here
+        pass
+if _i is None:  # or init(IRQ_CODE="bytecode")
     from . import hrtimer_irq as _i
 
 _ENQUEUED = const(1)

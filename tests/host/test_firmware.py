@@ -396,7 +396,9 @@ def test_board_answers_after_reset_via_qmp(board: Board) -> None:
 
 def test_frozen_firmware_has_ktimers_built_in(tmp_path: Path) -> None:
     """`make firmware FREEZE=1`: ktimers is in the image (.frozen), so a board with a
-    blank flash runs it without any file flashed."""
+    blank flash runs it without any file flashed; its clock event handlers are frozen a
+    second time as native Thumb code (firmware/manifests/native.py), which the hrtimer code
+    loads."""
     fw = DEFAULT_FIRMWARE.with_name("firmware-frozen.elf")
     if not fw.is_file():
         pytest.fail(f"{fw} is missing: run `make firmware FREEZE=1` (part of `make setup`)")
@@ -415,9 +417,16 @@ t = timer_list(); timer_setup(t, fn, 0); mod_timer(t, jiffies() + 2)
 print("waited=", wait_for_completion_timeout(done, HZ) > 0)
 print("frozen=", sys.path[0] == ".frozen" and "ktimers" not in os.listdir("/lib"))
 print("backend=", sys.modules["ktimers.core"].hw.NAME)
+h = hrtimer()  # loads the hrtimer code: the clock event handlers frozen as native code
+print("irq=", sys.modules["ktimers.hrtimer_base"]._i.__name__)
 """
         )
     finally:
         b.close()
         emu.stop()
-    assert v == {"waited": True, "frozen": True, "backend": "mps2"}, v
+    assert v == {
+        "waited": True,
+        "frozen": True,
+        "backend": "mps2",
+        "irq": "ktimers.hrtimer_irq_n",
+    }, v

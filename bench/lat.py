@@ -1,8 +1,8 @@
 # Lateness benchmark (MicroPython, runs on the board; the host appends one call).
 #   lat_row("kt_soft", n=1000, load=0)    prints one "BENCH lat ..." line
 # Rows: raw_hard / raw_soft (mps2.Timer, periodic, no ktimers), kt_hard / kt_soft
-# (kt_hard_bc / kt_soft_bc: the same, run by the host on the frozen firmware, whose IRQ module
-# is bytecode; the row says which module ran)
+# (kt_hard_bc / kt_soft_bc: the same with the IRQ module as bytecode, ktimers.init(IRQ_CODE=
+# "bytecode"); the row says which module ran)
 # (one periodic hrtimer, hrtimer_forward_now + HRTIMER_RESTART), asyncio (drift-free
 # sleep_ms loop), poll (hand-written loop polling the counter).  Period 1 ms.
 # Lateness = the instant the callback's first statement reads the time - the instant the
@@ -293,7 +293,10 @@ def lat_row(row, n=1000, load=0):
         kt_row(1, n, load)
     elif row == "kt_soft":
         kt_row(0, n, load)
-    elif row in ("kt_hard_bc", "kt_soft_bc"):  # run where the IRQ module is bytecode (frozen)
+    elif row in ("kt_hard_bc", "kt_soft_bc"):  # the IRQ module as bytecode, on this board
+        import ktimers
+
+        ktimers.init(IRQ_CODE="bytecode")  # before the hrtimer code loads
         kt_row(1 if row == "kt_hard_bc" else 0, n, load, row)
     elif row == "asyncio":
         asyncio_row(n, load)

@@ -2,8 +2,8 @@
 
 One deterministic run on the emulated board (QEMU ``-icount``: 1 guest instruction = 1 ns,
 figures repeat to the tick), its import heap and SOFT row again with the library in the
-board's ROMFS segment (``ktimers flash --romfs``), the frozen firmware's import heap, then a
-shorter run on the unix board; printed side by side with the issue-8 goals, each marked
+board's ROMFS segment (``ktimers flash --romfs``), the frozen firmware's import heap and SOFT
+row, then a shorter run on the unix board; printed side by side with the issue-8 goals, each marked
 met / not met. The device code is the MicroPython files in ``bench/``; each part runs after a
 reset, so one part's heap does not leak into the next. Every figure a device prints is a
 ``BENCH`` line of ``key=value`` pairs, parsed and checked here (no text from a board is
@@ -11,7 +11,7 @@ evaluated). Benchmarks print figures: nothing here passes or fails on speed. The
 the goals are rendered by benchreport.py.
 
     python -m ktimers_host.bench [--only mps2|unix] [--samples N] [--json FILE]
-                                 [--parts heap_import,alloc,lat:kt_soft,...]
+                                 [--parts heap_import,alloc,lat:kt_soft,romfs,frozen,...]
 """
 
 from __future__ import annotations
@@ -97,16 +97,19 @@ def run_board(
     hr_big: int,
     tick: int = 1,
     parts: set[str] | None = None,
+    bytecode_rows: bool = False,
 ) -> Figures:
-    """Every part, or only those named in `parts` ("alloc", "lat" or "lat:kt_soft")."""
+    """Every part, or only those named in `parts` ("alloc", "lat" or "lat:kt_soft").
+    ``bytecode_rows``: also the *_bc rows (the IRQ module forced to bytecode), for a board
+    that runs it as native code; one that runs bytecode anyway (unix) skips them."""
     for name in ("heap_import", "heap_asyncio", "heap_objects", "alloc"):
         if _want(parts, name):
             r.part(name)
     if _want(parts, "scale"):
         r.part("scale", f"scale({n_big}, {hr_big}, {tick})", timeout=600)
     for row in ROWS:
-        if row.endswith("_bc") or not _want(parts, "lat:" + row):
-            continue  # the *_bc rows run on the frozen firmware (bench_mps2)
+        if (row.endswith("_bc") and not bytecode_rows) or not _want(parts, "lat:" + row):
+            continue
         for load in (0, 1):
             r.part("lat", f"lat_row({row!r}, {samples}, {load})")
     return r.figures
@@ -129,7 +132,8 @@ def bench_mps2(
             b.connect()
             try:
                 log(flash(b, progress=False).summary())
-                out = run_board(Runner(b, b.soft_reset, log), samples, 10000, 1000, parts=parts)
+                r = Runner(b, b.soft_reset, log)
+                out = run_board(r, samples, 10000, 1000, parts=parts, bytecode_rows=True)
                 if _want(parts, "romfs"):
                     # the same .mpy files in the board's ROMFS segment, run in place
                     log(romfs.deploy(b).summary())
@@ -143,8 +147,7 @@ def bench_mps2(
         finally:
             emu.stop()
         fw = d / "firmware-frozen.elf"
-        bc_rows = [r for r in ROWS if r.endswith("_bc") and _want(parts, "lat:" + r)]
-        if not _want(parts, "heap_import") and not bc_rows:
+        if not _want(parts, "heap_import") and not _want(parts, "frozen"):
             pass
         elif fw.is_file():
             fdir = work / "frozen"
@@ -157,11 +160,11 @@ def bench_mps2(
                 try:
                     fr = Runner(b, b.soft_reset, log)
                     if _want(parts, "heap_import"):
-                        frozen = fr.part("heap_import")
-                    # the IRQ module frozen as bytecode: goal 6's other half
-                    for row in bc_rows:
+                        fr.part("heap_import")
+                    if _want(parts, "frozen"):  # the SOFT row with the library in ROM
                         for load in (0, 1):
-                            out.update(fr.part("lat", f"lat_row({row!r}, {samples}, {load})"))
+                            fr.part("lat", f"lat_row('kt_soft', {samples}, {load})")
+                    frozen = fr.figures
                 finally:
                     b.close()
             finally:
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "--parts",
         metavar="LIST",
         help="comma-separated parts to run (heap_import, heap_asyncio, heap_objects, alloc,"
-        " scale, lat or lat:<row>, romfs); default: all",
+        " scale, lat or lat:<row>, romfs, frozen); default: all",
     )
     args = ap.parse_args(argv)
 

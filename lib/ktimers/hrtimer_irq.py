@@ -2,9 +2,10 @@
 
 The hot half of ktimers.hrtimer_base, kept apart so that it can run as native
 code: `flash` also compiles this module with `mpy-cross -X emit=native` for the
-board's arch into hrtimer_irq_n.mpy, and hrtimer_base imports that when it
-loads, else this pure-Python module (unix sources, frozen firmware, a board
-profile without an arch, or firmware that cannot load native code).  Both are
+board's arch into hrtimer_irq_n.mpy (firmware/manifests/native.py freezes it
+too), and hrtimer_base imports that when it loads, else this pure-Python module
+(unix sources, a board profile without an arch, firmware that cannot load
+native code, or ktimers.init(IRQ_CODE="bytecode")).  Both are
 the same source, so they behave alike; native code only runs the bytecode
 faster.  (No bare `raise` here: mpy-cross's native emitter does not take it.)
 

@@ -29,14 +29,17 @@ the hrtimer code, and the reverse:
     _dmesg     dmesg(), dmesg_lines() ... (printk's second half)
 
 MicroPython's `from X import *` copies the module's globals (it has no
-__all__), so each of those names is bound here to a small proxy (an
-instance of _lazy with no attributes, 16 bytes) that loads its module on the first call and
-rebinds the name to the real object: here, and in every copy that `from
-ktimers import *` made in __main__ and in loaded modules, so a program calls
-the real function from then on.  A copy kept elsewhere (a local, a default
-argument) goes on calling through its proxy.  The timer and hrtimer proxies
-take positional arguments only and then allocate nothing, so a HARD
-callback may hold one; the others also take keywords (a call allocates).
+__all__), so each of those names is bound here to a small proxy that loads
+its module on the first call and rebinds the name to the real object: here,
+and in every copy that `from ktimers import *` made in __main__ and in loaded
+modules, so a program calls the real function from then on.  A copy kept
+elsewhere (a local, a default argument) goes on calling through its proxy.
+Where the firmware has the C core (_ktimers, firmware/cmodules/ktimers) a
+proxy is a ROM object: no heap, and a resolved call allocates nothing
+whatever its arguments, so a HARD callback may hold any.  Without it a proxy
+is an instance of a class in ktimers._parts (16 bytes each): the timer and
+hrtimer ones take positional arguments only and then allocate nothing; the
+others also take keywords (a call allocates).
 A class cannot derive from a proxy: call any hrtimer/timer function first,
 or use `ktimers.hrtimer` after `ktimers.hrtimer_base` (which loads it).
 There is no package __getattr__ (dir() would load every part: it probes

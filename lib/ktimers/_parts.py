@@ -5,8 +5,10 @@ proxy in the package for every lazy name (see the package docstring).
 ``ktimers._mod(name)`` (from here) loads a part and returns its module.
 
     _LAZY      part, names it gives the package, part, ... (flat)
-    _lazy      the proxy: 16 bytes, no attributes; _res maps a resolved one
-    _lazyp     the positional proxy of the timer and hrtimer names
+    _lazy      the proxies' type: the C core's (_ktimers.lazy, ROM objects
+               that take no heap) where the firmware has it, else a class
+               here whose instances take 16 bytes each; _res maps a resolved one
+    _lazyp     the Python positional proxy of the timer and hrtimer names
     _load      import a part and bind its names (task context, once a part)
 
 These live outside the package's own namespace: a MicroPython dict grows
@@ -150,44 +152,53 @@ def _name(p):
     return None, None
 
 
-_NA = object()  # "no argument" for _lazyp
 _res = {}  # resolved proxy -> the real object (keyed by identity)
 
 
-class _lazy:
-    # The proxy bound to a lazy name: an instance with no attributes, 16 bytes
-    # on a 32-bit board (its name is where the package binds it; once its part
-    # is loaded, _res maps it to the real object: a dict lookup by identity,
-    # no allocation).  Task context: a call allocates its *args tuple and **kw
-    # dict, and the first one imports the module.
-    def __call__(self, *args, **kw):
-        f = _res.get(self)
-        return (f if f is not None else _resolve(self))(*args, **kw)
+try:
+    # The optional C core (firmware/cmodules/ktimers): the proxies are a const array in
+    # flash, so they take no heap and gc.collect() does not mark them.  A call passes its
+    # arguments through (no tuple or dict): positional or keyword, it allocates nothing
+    # once resolved.
+    from _ktimers import lazy as _rom
+    _lazy = type(_rom(0))
+except ImportError:
+    _rom = None
+    _NA = object()  # "no argument" for _lazyp
 
-    def __repr__(self):
-        return "<lazy ktimers.%s>" % (_name(self)[0] or "(loaded)")
+    class _lazy:
+        # The proxy bound to a lazy name: an instance with no attributes, 16 bytes
+        # on a 32-bit board (its name is where the package binds it; once its part
+        # is loaded, _res maps it to the real object: a dict lookup by identity,
+        # no allocation).  Task context: a call allocates its *args tuple and **kw
+        # dict, and the first one imports the module.
+        def __call__(self, *args, **kw):
+            f = _res.get(self)
+            return (f if f is not None else _resolve(self))(*args, **kw)
 
+        def __repr__(self):
+            return "<lazy ktimers.%s>" % (_name(self)[0] or "(loaded)")
 
-class _lazyp(_lazy):
-    # The timer and hrtimer proxies: positional arguments only (kernel calls
-    # are), so once resolved a call allocates nothing -- hard-IRQ code may
-    # hold one (a HARD callback's hrtimer_forward_now bound before any hrtimer
-    # call).  The first call loads the part: task context.
-    def __call__(self, a=_NA, b=_NA, c=_NA, d=_NA, e=_NA):
-        f = _res.get(self)
-        if f is None:
-            f = _resolve(self)
-        if a is _NA:
-            return f()
-        if b is _NA:
-            return f(a)
-        if c is _NA:
-            return f(a, b)
-        if d is _NA:
-            return f(a, b, c)
-        if e is _NA:
-            return f(a, b, c, d)
-        return f(a, b, c, d, e)
+    class _lazyp(_lazy):
+        # The timer and hrtimer proxies: positional arguments only (kernel calls
+        # are), so once resolved a call allocates nothing -- hard-IRQ code may
+        # hold one (a HARD callback's hrtimer_forward_now bound before any hrtimer
+        # call).  The first call loads the part: task context.
+        def __call__(self, a=_NA, b=_NA, c=_NA, d=_NA, e=_NA):
+            f = _res.get(self)
+            if f is None:
+                f = _resolve(self)
+            if a is _NA:
+                return f()
+            if b is _NA:
+                return f(a)
+            if c is _NA:
+                return f(a, b)
+            if d is _NA:
+                return f(a, b, c)
+            if e is _NA:
+                return f(a, b, c, d)
+            return f(a, b, c, d, e)
 
 
 def _resolve(p):
@@ -211,10 +222,15 @@ def _install():
     # setattr, not globals()[n] =: it interns n, and dir() and `import *` find
     # only interned names
     me = _sys.modules["ktimers"]
+    k = 0
     for i in range(1, len(_LAZY), 2):
-        cls = _lazyp if i < 4 else _lazy
         for n in _LAZY[i]:
-            setattr(me, n, cls())
+            if _rom is not None:
+                p = _rom(k)  # ROM proxy number k
+            else:
+                p = _lazyp() if i < 4 else _lazy()
+            setattr(me, n, p)
+            k += 1
 
 
 _install()

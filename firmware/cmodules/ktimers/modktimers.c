@@ -1,0 +1,125 @@
+// _ktimers -- the optional C core of ktimers (the pure-Python fallback is lib/ktimers).
+//
+//     import _ktimers
+//     p = _ktimers.lazy(0)      # a proxy object in ROM: no heap, no GC work
+//
+// ktimers binds every name of a part that loads on first use (ktimers._parts) to a proxy.
+// In Python a proxy is an instance of a class: 16 bytes of heap each, ~100 of them, and
+// every gc.collect() marks each one.  Here the proxies are a const array in flash: the
+// package's dict points at them, the collector skips them (they are outside the heap), and
+// `import ktimers` saves their heap.
+//
+// A proxy has no state.  Calling one looks it up in ktimers._parts._res (proxy -> the real
+// object, filled when its part loads) and, the first time, calls ktimers._parts._resolve(p)
+// to load the part.  The arguments are passed through as they came (positional and keyword,
+// no tuple or dict built), so a resolved proxy allocates nothing: hard-IRQ code may call
+// one.  The hooks are found through sys.modules on each call, so nothing here outlives a
+// soft reset.
+//
+//     lazy(i)       proxy number i, 0 <= i < NLAZY (the same object for the same i)
+//     NLAZY         how many there are
+//
+// Cost: a resolved call is two dict lookups (sys.modules, the module's globals) plus one in
+// _res, all by interned name or identity: O(1), no allocation.
+#include "py/runtime.h"
+#include "py/objmodule.h"
+
+#define KT_NLAZY (160)
+
+typedef struct _kt_lazy_obj_t {
+    mp_obj_base_t base;
+} kt_lazy_obj_t;
+
+extern const mp_obj_type_t kt_lazy_type;
+
+static const kt_lazy_obj_t kt_lazy_objs[KT_NLAZY] = {
+    [0 ... KT_NLAZY - 1] = {{&kt_lazy_type}},
+};
+
+// ktimers._parts.<attr>, or MP_OBJ_NULL if that module is not loaded.  Allocates nothing:
+// the module's name is looked up as a qstr only if it is already interned.
+static mp_obj_t kt_parts_attr(qstr attr) {
+    static const char name[] = "ktimers._parts";
+    qstr q = qstr_find_strn(name, sizeof(name) - 1);
+    if (q == MP_QSTRnull) {
+        return MP_OBJ_NULL;
+    }
+    mp_map_elem_t *m = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
+        MP_OBJ_NEW_QSTR(q), MP_MAP_LOOKUP);
+    if (m == NULL) {
+        return MP_OBJ_NULL;
+    }
+    mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m->value)->map,
+        MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+    return a == NULL ? MP_OBJ_NULL : a->value;
+}
+
+// The real object behind proxy self.  Resolved: no allocation.  First call: task context
+// (_resolve imports the part).
+static mp_obj_t kt_lazy_target(mp_obj_t self) {
+    mp_obj_t res = kt_parts_attr(MP_QSTR__res);
+    if (res != MP_OBJ_NULL && mp_obj_is_type(res, &mp_type_dict)) {
+        mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(res), self, MP_MAP_LOOKUP);
+        if (e != NULL) {
+            return e->value;
+        }
+    }
+    mp_obj_t resolve = kt_parts_attr(MP_QSTR__resolve);
+    if (resolve == MP_OBJ_NULL) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("ktimers: lazy proxy without ktimers"));
+    }
+    return mp_call_function_1(resolve, self);
+}
+
+static mp_obj_t kt_lazy_call(mp_obj_t self, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    return mp_call_function_n_kw(kt_lazy_target(self), n_args, n_kw, args);
+}
+
+static void kt_lazy_print(const mp_print_t *print, mp_obj_t self, mp_print_kind_t kind) {
+    (void)kind;
+    // The name is wherever the package binds this proxy: ktimers._parts._name(p) finds it.
+    mp_obj_t name_fn = kt_parts_attr(MP_QSTR__name);
+    mp_obj_t name = mp_const_none;
+    if (name_fn != MP_OBJ_NULL) {
+        mp_obj_t *items;
+        mp_obj_get_array_fixed_n(mp_call_function_1(name_fn, self), 2, &items);
+        name = items[0];
+    }
+    if (name == mp_const_none) {
+        mp_print_str(print, "<lazy ktimers.(loaded)>");
+    } else {
+        mp_printf(print, "<lazy ktimers.%s>", mp_obj_str_get_str(name));
+    }
+}
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    kt_lazy_type,
+    MP_QSTR_lazy,
+    MP_TYPE_FLAG_NONE,
+    call, kt_lazy_call,
+    print, kt_lazy_print
+    );
+
+// lazy(i): proxy number i.  Any context (returns a ROM object).
+static mp_obj_t kt_lazy(mp_obj_t i_in) {
+    mp_int_t i = mp_obj_get_int(i_in);
+    if (i < 0 || i >= KT_NLAZY) {
+        mp_raise_msg_varg(&mp_type_IndexError, MP_ERROR_TEXT("lazy: i must be 0..%d"), KT_NLAZY - 1);
+    }
+    return MP_OBJ_FROM_PTR(&kt_lazy_objs[i]);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_lazy_obj, kt_lazy);
+
+static const mp_rom_map_elem_t kt_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__ktimers) },
+    { MP_ROM_QSTR(MP_QSTR_lazy), MP_ROM_PTR(&kt_lazy_obj) },
+    { MP_ROM_QSTR(MP_QSTR_NLAZY), MP_ROM_INT(KT_NLAZY) },
+};
+static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
+
+const mp_obj_module_t kt_module = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&kt_module_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR__ktimers, kt_module);

@@ -398,7 +398,7 @@ def test_frozen_firmware_has_ktimers_built_in(tmp_path: Path) -> None:
     """`make firmware FREEZE=1`: ktimers is in the image (.frozen), so a board with a
     blank flash runs it without any file flashed; its clock event handlers are frozen a
     second time as native Thumb code (firmware/manifests/native.py), which the hrtimer code
-    loads."""
+    loads; the lazy names are bound to the C core's ROM proxies (firmware/cmodules)."""
     fw = DEFAULT_FIRMWARE.with_name("firmware-frozen.elf")
     if not fw.is_file():
         pytest.fail(f"{fw} is missing: run `make firmware FREEZE=1` (part of `make setup`)")
@@ -410,6 +410,7 @@ def test_frozen_firmware_has_ktimers_built_in(tmp_path: Path) -> None:
             """
 import os, sys
 from ktimers import *
+print("proxy=", "%s %s" % (type(msleep).__name__, sys.modules["ktimers._parts"]._rom is not None))
 done = completion()
 def fn(t):
     complete(done)
@@ -429,4 +430,5 @@ print("irq=", sys.modules["ktimers.hrtimer_base"]._i.__name__)
         "frozen": True,
         "backend": "mps2",
         "irq": "ktimers.hrtimer_irq_n",
+        "proxy": "lazy True",
     }, v

@@ -124,6 +124,7 @@ def parse(output: str) -> dict[str, Any]:
         "ticks_us_res": _int(raw.get("ticks_us_res"), "ticks_us_res", 1, 10**7),
         "ticks_cpu_res": _int(raw.get("ticks_cpu_res"), "ticks_cpu_res", 1, 10**9),
         "ticks_cpu_hz": _int(raw.get("ticks_cpu_hz"), "ticks_cpu_hz", 1, 10**11),
+        "c_core": _int(raw.get("c_core"), "c_core", 1, 10**4),  # _ktimers' ROM proxies
     }
     for k in ("machine_timer", "pyb_timer", "mps2_timer", "thread_schedule"):
         info[k] = _timer(raw.get(k), k)
@@ -255,6 +256,12 @@ def report(info: dict[str, Any], profile: dict[str, Any]) -> str:
         ("schedule queue", str(info["sched_depth"])),
         ("ticks_us resolution", f"{info['ticks_us_res']} us"),
         ("ticks_cpu", f"resolution {info['ticks_cpu_res']}, ~{info['ticks_cpu_hz']} Hz"),
+        (
+            "ktimers C core",
+            "none (the library's Python proxies)"
+            if info["c_core"] is None
+            else f"_ktimers ({info['c_core']} ROM proxies)",
+        ),
     ]
     if mt is None:
         rows.append(("machine.Timer", "none"))

@@ -39,6 +39,7 @@ def test_probe_unix_board(tmp_path: Path) -> None:
     rec = prof["probe"]
     assert rec["machine_timer"] is None and rec["thread_schedule"]["lateness_us"]["n"] >= 100
     assert rec["ticks_us_res"] == 1 and rec["mem_free"] > 100_000
+    assert rec["c_core"] is None and "ktimers C core       none" in proc.stdout, proc.stdout
     profiles.board_module(prof)  # writable as ktimers_board.py
 
 
@@ -84,6 +85,7 @@ def test_probe_emulated_board_profiles(tmp_path: Path) -> None:
         assert prof["device"]["BACKEND"] == "mps2" and prof["device"]["HARD_IRQ"] is True
         rec = prof["probe"]
         assert rec["platform"] == "qemu" and rec["sched_depth"] == 4
+        assert rec["c_core"] == 160 and "_ktimers (160 ROM proxies)" in proc.stdout, proc.stdout
         assert rec["mps2_timer"]["hard"] == "honoured"
         mt = rec["machine_timer"]
         assert (
@@ -193,6 +195,7 @@ def test_probe_against_standins(
         'KPROBE {"platform": "x", "version": [1, 25]}',
         'KPROBE {"platform": "x", "version": [1, 25, 0], "sched_depth": "4"}',
         'KPROBE {"platform": "x", "version": [1, 25, 0], "mem_free": -5}',
+        'KPROBE {"platform": "x", "version": [1, 25, 0], "c_core": true}',
         'KPROBE {"platform": "x", "version": [1, 25, 0], "machine_timer": {"lateness_us": {}}}',
         'KPROBE {"platform": "x", "version": [1, 25, 0]}\nKPROBE {"platform": "y"}',
     ],

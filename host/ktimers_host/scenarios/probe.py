@@ -271,6 +271,15 @@ def _thread_schedule():
     }
 
 
+def _c_core():
+    # ktimers' optional C core (firmware/cmodules/ktimers): its ROM proxy count, or None
+    try:
+        import _ktimers
+    except ImportError:
+        return None
+    return _ktimers.NLAZY
+
+
 def ktprobe():
     info = {
         "platform": sys.platform,
@@ -288,5 +297,6 @@ def ktprobe():
     info["machine_timer"] = _machine_timer(info)
     info["pyb_timer"] = _pyb_timer()
     info["mps2_timer"] = _mps2_timer()
+    info["c_core"] = _c_core()
     info["thread_schedule"] = _thread_schedule() if sys.platform in ("linux", "darwin") else None
     print("KPROBE " + json.dumps(info))

@@ -398,3 +398,23 @@ def round_jiffies_up_relative(j):
         _bad("round_jiffies_up_relative", "j", j)
     j0 = _now32()
     return (_round_common(j + j0, True, "round_jiffies_up_relative") - j0) & _U32
+
+
+# The C core's twins (firmware/cmodules/ktimers/jiffies.c), where the firmware has it:
+# the same functions as above, as ROM objects (tests/host/test_c_core.py holds them to
+# these definitions).  Rebinding the names frees the Python function objects (and, from
+# .mpy, their bytecode) at the next collection.
+try:
+    from _ktimers import (
+        time_after, time_before, time_after_eq, time_before_eq, time_in_range,
+        time_in_range_open, time_after64, time_before64, time_after_eq64, time_before_eq64,
+        time_in_range64, time_is_before_jiffies, time_is_after_jiffies,
+        time_is_before_eq_jiffies, time_is_after_eq_jiffies, time_is_before_jiffies64,
+        time_is_after_jiffies64, time_is_before_eq_jiffies64, time_is_after_eq_jiffies64,
+        jiffies_to_msecs, jiffies_to_usecs, jiffies_to_nsecs, jiffies64_to_nsecs,
+        jiffies64_to_msecs, msecs_to_jiffies, usecs_to_jiffies, nsecs_to_jiffies64,
+        nsecs_to_jiffies, secs_to_jiffies, jiffies_to_clock_t, round_jiffies, round_jiffies_up,
+        round_jiffies_relative, round_jiffies_up_relative,
+    )
+except ImportError:
+    pass

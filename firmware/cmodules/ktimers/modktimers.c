@@ -25,6 +25,7 @@
 #include "py/runtime.h"
 #include "py/objmodule.h"
 #include "py/objstr.h"
+#include "modktimers.h"
 
 #define KT_NLAZY (160)
 
@@ -114,6 +115,8 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__ktimers) },
     { MP_ROM_QSTR(MP_QSTR_lazy), MP_ROM_PTR(&kt_lazy_obj) },
     { MP_ROM_QSTR(MP_QSTR_NLAZY), MP_ROM_INT(KT_NLAZY) },
+    #define KT_ENTRY(name) { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_PTR(&kt_##name##_obj) },
+    KT_JIFFIES_FUNS(KT_ENTRY)
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
 

@@ -1,0 +1,438 @@
+// _ktimers: the C twins of ktimers.jiffies' functions (Linux include/linux/jiffies.h).
+//
+// lib/ktimers/jiffies.py is the reference: it defines every function in Python, then
+// rebinds the names to these where the firmware has the C core, and the Python function
+// objects are freed.  Same arguments, results and errors (tests/host/test_c_core.py runs
+// both on the same inputs); what changes is the heap (ROM functions: no function objects,
+// and from .mpy no bytecode) and the speed.
+//
+// Values are Python ints of any size.  A 32-bit function uses its arguments modulo 2**32
+// and a 64-bit one modulo 2**64, which is what the Python masks give; small-int arguments
+// allocate nothing, so the comparisons keep their "any context" contract.  HZ and
+// TICK_NSEC are read from ktimers.jiffies on each call (one dict probe), so there is no C
+// copy to keep in step with ktimers.init(); the current jiffies come from ktimers.core.
+//
+//     function                 context      as in jiffies.py
+//     time_after ... _eq64     any          (b - a) & sign bit, 32 or 64 bits
+//     time_is_*_jiffies[64]    softirq/task against core.jiffies() / get_jiffies_64()
+//     *_to_jiffies, *_to_*secs softirq/task exact ceilings/floors at the current HZ
+//     round_jiffies*           softirq/task whole seconds, never into the past
+#include "py/runtime.h"
+#include "py/objint.h"
+#include "py/smallint.h"
+#include "py/objmodule.h"
+#include "py/objstr.h"
+#include "modktimers.h"
+
+#define U32 (0xFFFFFFFFu)
+#define SIGN32 (0x80000000u)
+#define SIGN64 (0x8000000000000000ull)
+#define MAX_JIFFY_OFFSET ((0x7FFFFFFF >> 1) - 1)
+#define LONG_MAX32 (0x7FFFFFFF)
+#define MSEC_PER_SEC (1000u)
+#define USEC_PER_SEC (1000000u)
+#define NSEC_PER_SEC (1000000000u)
+#define USER_HZ (100u)
+
+static const MP_DEFINE_STR_OBJ(kt_jiffies_name_obj, "ktimers.jiffies");
+static const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
+
+// sys.modules[name].<attr>; raises RuntimeError if the module is not loaded.
+mp_obj_t kt_module_attr(mp_obj_t name, qstr attr) {
+    mp_map_elem_t *m = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map, name,
+        MP_MAP_LOOKUP);
+    if (m != NULL && mp_obj_is_type(m->value, &mp_type_module)) {
+        mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m->value)->map,
+            MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+        if (a != NULL) {
+            return a->value;
+        }
+    }
+    mp_raise_msg_varg(&mp_type_RuntimeError, MP_ERROR_TEXT("%s.%q: not loaded"),
+        mp_obj_str_get_str(name), attr);
+}
+
+// The value of an int argument, or TypeError "<fn>: <arg> must be int, got <type>"
+// (bool and int subclasses are refused, as `type(v) is not int` does).
+static void kt_check_int(const char *fn, const char *arg, mp_obj_t v) {
+    if (!mp_obj_is_small_int(v) && !mp_obj_is_exact_type(v, &mp_type_int)) {
+        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
+            fn, arg, mp_obj_get_type_str(v));
+    }
+}
+
+static uint32_t low32(mp_obj_t v) {
+    return (uint32_t)mp_obj_int_get_truncated(v);
+}
+
+// v modulo 2**64 (two's complement for negative values), any size
+static uint64_t low64(mp_obj_t v) {
+    if (mp_obj_is_small_int(v)) {
+        return (uint64_t)(int64_t)MP_OBJ_SMALL_INT_VALUE(v);
+    }
+    byte b[8];
+    mp_obj_int_to_bytes_impl(v, false, sizeof(b), b);
+    uint64_t r = 0;
+    for (int i = 7; i >= 0; --i) {
+        r = (r << 8) | b[i];
+    }
+    return r;
+}
+
+static bool is_negative(mp_obj_t v) {
+    return mp_obj_int_sign(v) < 0;
+}
+
+// ValueError "<fn>: <arg> must be >= 0, got <v>" (v printed in full, any size)
+static NORETURN void kt_raise_negative(const char *fn, const char *arg, mp_obj_t v) {
+    vstr_t vstr;
+    mp_print_t print;
+    vstr_init_print(&vstr, 48, &print);
+    mp_printf(&print, "%s: %s must be >= 0, got ", fn, arg);
+    mp_obj_print_helper(&print, v, PRINT_REPR);
+    nlr_raise(mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str_from_vstr(&vstr)));
+}
+
+static mp_obj_t u32_obj(uint32_t v) {
+    return mp_obj_new_int_from_uint(v);
+}
+
+static mp_obj_t u64_obj(uint64_t v) {
+    return v <= (uint64_t)MP_SMALL_INT_MAX ? MP_OBJ_NEW_SMALL_INT((mp_int_t)v)
+                                           : mp_obj_new_int_from_ull(v);
+}
+
+static uint32_t cur_hz(void) {
+    return (uint32_t)mp_obj_get_int(kt_module_attr(MP_OBJ_FROM_PTR(&kt_jiffies_name_obj),
+        MP_QSTR_HZ));
+}
+
+static mp_obj_t now32(void) {
+    return mp_call_function_0(kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj),
+        MP_QSTR_jiffies));
+}
+
+static mp_obj_t now64(void) {
+    return mp_call_function_0(kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj),
+        MP_QSTR_get_jiffies_64));
+}
+
+// --- comparisons (any context) ------------------------------------------------------------
+
+static bool after(const char *fn, mp_obj_t a, mp_obj_t b) {  // (b - a) & SIGN32 != 0
+    kt_check_int(fn, "a", a);
+    kt_check_int(fn, "b", b);
+    return ((low32(b) - low32(a)) & SIGN32) != 0;
+}
+
+static bool after_eq(const char *fn, mp_obj_t a, mp_obj_t b) {  // (a - b) & SIGN32 == 0
+    kt_check_int(fn, "a", a);
+    kt_check_int(fn, "b", b);
+    return ((low32(a) - low32(b)) & SIGN32) == 0;
+}
+
+static bool after64(mp_obj_t a, mp_obj_t b) {
+    kt_check_int("time_after64", "a", a);
+    kt_check_int("time_after64", "b", b);
+    return ((low64(b) - low64(a)) & SIGN64) != 0;
+}
+
+static bool after_eq64(mp_obj_t a, mp_obj_t b) {
+    kt_check_int("time_after_eq64", "a", a);
+    kt_check_int("time_after_eq64", "b", b);
+    return ((low64(a) - low64(b)) & SIGN64) == 0;
+}
+
+static mp_obj_t time_after(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(after("time_after", a, b));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_obj, time_after);
+
+static mp_obj_t time_before(mp_obj_t a, mp_obj_t b) {
+    kt_check_int("time_before", "a", a);
+    kt_check_int("time_before", "b", b);
+    return mp_obj_new_bool(((low32(a) - low32(b)) & SIGN32) != 0);
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_obj, time_before);
+
+static mp_obj_t time_after_eq(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(after_eq("time_after_eq", a, b));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_eq_obj, time_after_eq);
+
+static bool before_eq(mp_obj_t a, mp_obj_t b) {  // (b - a) & SIGN32 == 0
+    kt_check_int("time_before_eq", "a", a);
+    kt_check_int("time_before_eq", "b", b);
+    return ((low32(b) - low32(a)) & SIGN32) == 0;
+}
+
+static mp_obj_t time_before_eq(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(before_eq(a, b));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_eq_obj, time_before_eq);
+
+// time_after_eq(a, b) and time_before_eq(a, c): c is not looked at when the first is False
+static mp_obj_t time_in_range(mp_obj_t a, mp_obj_t b, mp_obj_t c) {
+    return mp_obj_new_bool(after_eq("time_after_eq", a, b) && before_eq(a, c));
+}
+MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range_obj, time_in_range);
+
+static mp_obj_t time_in_range_open(mp_obj_t a, mp_obj_t b, mp_obj_t c) {
+    return mp_obj_new_bool(after_eq("time_after_eq", a, b)
+        && mp_obj_is_true(time_before(a, c)));
+}
+MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range_open_obj, time_in_range_open);
+
+static mp_obj_t time_after64(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(after64(a, b));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after64_obj, time_after64);
+
+static mp_obj_t time_before64(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(after64(b, a));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before64_obj, time_before64);
+
+static mp_obj_t time_after_eq64(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(after_eq64(a, b));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_eq64_obj, time_after_eq64);
+
+static mp_obj_t time_before_eq64(mp_obj_t a, mp_obj_t b) {
+    return mp_obj_new_bool(after_eq64(b, a));
+}
+MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_eq64_obj, time_before_eq64);
+
+static mp_obj_t time_in_range64(mp_obj_t a, mp_obj_t b, mp_obj_t c) {
+    return mp_obj_new_bool(after_eq64(a, b) && after_eq64(c, a));
+}
+MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range64_obj, time_in_range64);
+
+// --- against the current jiffies (softirq/task) --------------------------------------------
+
+static mp_obj_t time_is_before_jiffies(mp_obj_t a) {
+    return mp_obj_new_bool(after("time_after", now32(), a));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_jiffies_obj, time_is_before_jiffies);
+
+static mp_obj_t time_is_after_jiffies(mp_obj_t a) {
+    return time_before(now32(), a);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_jiffies_obj, time_is_after_jiffies);
+
+static mp_obj_t time_is_before_eq_jiffies(mp_obj_t a) {
+    return mp_obj_new_bool(after_eq("time_after_eq", now32(), a));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_eq_jiffies_obj, time_is_before_eq_jiffies);
+
+static mp_obj_t time_is_after_eq_jiffies(mp_obj_t a) {
+    return mp_obj_new_bool(before_eq(now32(), a));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_eq_jiffies_obj, time_is_after_eq_jiffies);
+
+static mp_obj_t time_is_before_jiffies64(mp_obj_t a) {
+    return mp_obj_new_bool(after64(now64(), a));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_jiffies64_obj, time_is_before_jiffies64);
+
+static mp_obj_t time_is_after_jiffies64(mp_obj_t a) {
+    return mp_obj_new_bool(after64(a, now64()));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_jiffies64_obj, time_is_after_jiffies64);
+
+static mp_obj_t time_is_before_eq_jiffies64(mp_obj_t a) {
+    return mp_obj_new_bool(after_eq64(now64(), a));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_eq_jiffies64_obj, time_is_before_eq_jiffies64);
+
+static mp_obj_t time_is_after_eq_jiffies64(mp_obj_t a) {
+    return mp_obj_new_bool(after_eq64(a, now64()));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_eq_jiffies64_obj, time_is_after_eq_jiffies64);
+
+// --- conversions (softirq/task) -------------------------------------------------------------
+
+static uint32_t to_msecs(uint32_t j, uint32_t hz) {
+    if (MSEC_PER_SEC % hz == 0) {
+        return (MSEC_PER_SEC / hz) * j;  // modulo 2**32
+    }
+    return (uint32_t)(((uint64_t)j * MSEC_PER_SEC + hz - 1) / hz);
+}
+
+static uint32_t to_usecs(uint32_t j, uint32_t hz) {
+    if (USEC_PER_SEC % hz == 0) {
+        return (USEC_PER_SEC / hz) * j;
+    }
+    return (uint32_t)(((uint64_t)j * USEC_PER_SEC + hz - 1) / hz);
+}
+
+static mp_obj_t jiffies_to_msecs(mp_obj_t j) {
+    kt_check_int("jiffies_to_msecs", "j", j);
+    return u32_obj(to_msecs(low32(j), cur_hz()));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_msecs_obj, jiffies_to_msecs);
+
+static mp_obj_t jiffies_to_usecs(mp_obj_t j) {
+    kt_check_int("jiffies_to_usecs", "j", j);
+    return u32_obj(to_usecs(low32(j), cur_hz()));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_usecs_obj, jiffies_to_usecs);
+
+static mp_obj_t jiffies_to_nsecs(mp_obj_t j) {
+    kt_check_int("jiffies_to_usecs", "j", j);
+    return u64_obj((uint64_t)to_usecs(low32(j), cur_hz()) * 1000u);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_nsecs_obj, jiffies_to_nsecs);
+
+// floor(j * mul / div) for j < 2**64 and mul, div <= 10**9, modulo 2**64:
+// j = q * div + r, so j * mul / div = q * mul + r * mul / div (r * mul < 2**60).
+static uint64_t muldiv_mod64(uint64_t j, uint32_t mul, uint32_t div) {
+    return (j / div) * mul + ((j % div) * mul) / div;
+}
+
+static mp_obj_t jiffies64_to_nsecs(mp_obj_t j_in) {
+    kt_check_int("jiffies64_to_nsecs", "j", j_in);
+    uint64_t j = low64(j_in);
+    uint32_t hz = cur_hz();
+    if (NSEC_PER_SEC % hz == 0) {
+        return u64_obj((uint64_t)(NSEC_PER_SEC / hz) * j);
+    }
+    return u64_obj(muldiv_mod64(j, NSEC_PER_SEC, hz));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies64_to_nsecs_obj, jiffies64_to_nsecs);
+
+// (j & U64) * 1000 // HZ, exact: beyond 2**64 only when HZ < 1000 (then a long int)
+static mp_obj_t jiffies64_to_msecs(mp_obj_t j_in) {
+    kt_check_int("jiffies64_to_msecs", "j", j_in);
+    uint64_t j = low64(j_in);
+    uint32_t hz = cur_hz();
+    uint64_t q = j / hz, r = ((j % hz) * MSEC_PER_SEC) / hz;
+    if (q <= (UINT64_MAX - r) / MSEC_PER_SEC) {
+        return u64_obj(q * MSEC_PER_SEC + r);
+    }
+    mp_obj_t big = mp_binary_op(MP_BINARY_OP_MULTIPLY, mp_obj_new_int_from_ull(q),
+        MP_OBJ_NEW_SMALL_INT(MSEC_PER_SEC));
+    return mp_binary_op(MP_BINARY_OP_ADD, big, u64_obj(r));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies64_to_msecs_obj, jiffies64_to_msecs);
+
+static mp_obj_t msecs_to_jiffies(mp_obj_t m_in) {
+    kt_check_int("msecs_to_jiffies", "m", m_in);
+    // m < 0 or m > LONG_MAX: "forever" (a long int beyond a small int compares as an object)
+    if (is_negative(m_in)) {
+        return MP_OBJ_NEW_SMALL_INT(MAX_JIFFY_OFFSET);
+    }
+    if (mp_obj_is_small_int(m_in) ? (uint64_t)MP_OBJ_SMALL_INT_VALUE(m_in) > LONG_MAX32
+        : mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, m_in,
+            mp_obj_new_int_from_uint(LONG_MAX32)))) {
+        return MP_OBJ_NEW_SMALL_INT(MAX_JIFFY_OFFSET);
+    }
+    uint64_t m = low32(m_in);
+    uint32_t hz = cur_hz();
+    uint64_t r;
+    if (MSEC_PER_SEC % hz == 0) {
+        uint32_t k = MSEC_PER_SEC / hz;
+        r = (m + k - 1) / k;
+    } else if (hz % MSEC_PER_SEC == 0) {
+        r = m * (hz / MSEC_PER_SEC);
+    } else {
+        r = (m * hz + MSEC_PER_SEC - 1) / MSEC_PER_SEC;
+    }
+    return MP_OBJ_NEW_SMALL_INT(r < MAX_JIFFY_OFFSET ? (mp_int_t)r : MAX_JIFFY_OFFSET);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_msecs_to_jiffies_obj, msecs_to_jiffies);
+
+static mp_obj_t usecs_to_jiffies(mp_obj_t u_in) {
+    kt_check_int("usecs_to_jiffies", "u", u_in);
+    uint64_t u = low32(u_in);
+    uint32_t hz = cur_hz();
+    if (u > to_usecs(MAX_JIFFY_OFFSET, hz)) {
+        return MP_OBJ_NEW_SMALL_INT(MAX_JIFFY_OFFSET);
+    }
+    if (USEC_PER_SEC % hz == 0) {
+        uint32_t k = USEC_PER_SEC / hz;
+        return u64_obj((u + k - 1) / k);
+    }
+    return u64_obj((u * hz + USEC_PER_SEC - 1) / USEC_PER_SEC);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_usecs_to_jiffies_obj, usecs_to_jiffies);
+
+static uint64_t ns_to_j64(uint64_t n, uint32_t hz) {
+    if (NSEC_PER_SEC % hz == 0) {
+        return n / (NSEC_PER_SEC / hz);
+    }
+    return muldiv_mod64(n, hz, NSEC_PER_SEC);
+}
+
+static mp_obj_t nsecs_to_jiffies64(mp_obj_t n) {
+    kt_check_int("nsecs_to_jiffies64", "n", n);
+    if (is_negative(n)) {
+        kt_raise_negative("nsecs_to_jiffies64", "n", n);
+    }
+    return u64_obj(ns_to_j64(low64(n), cur_hz()));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies64_obj, nsecs_to_jiffies64);
+
+static mp_obj_t nsecs_to_jiffies(mp_obj_t n) {
+    kt_check_int("nsecs_to_jiffies", "n", n);
+    if (is_negative(n)) {
+        kt_raise_negative("nsecs_to_jiffies", "n", n);
+    }
+    return u32_obj((uint32_t)ns_to_j64(low64(n), cur_hz()));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies_obj, nsecs_to_jiffies);
+
+static mp_obj_t secs_to_jiffies(mp_obj_t s) {
+    kt_check_int("secs_to_jiffies", "s", s);
+    if (is_negative(s)) {
+        kt_raise_negative("secs_to_jiffies", "s", s);
+    }
+    return u32_obj(low32(s) * cur_hz());
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_secs_to_jiffies_obj, secs_to_jiffies);
+
+static mp_obj_t jiffies_to_clock_t(mp_obj_t x) {
+    kt_check_int("jiffies_to_clock_t", "x", x);
+    uint64_t tick_nsec = (uint64_t)mp_obj_get_int(
+        kt_module_attr(MP_OBJ_FROM_PTR(&kt_jiffies_name_obj), MP_QSTR_TICK_NSEC));
+    return u64_obj((uint64_t)low32(x) * tick_nsec / (NSEC_PER_SEC / USER_HZ));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_clock_t_obj, jiffies_to_clock_t);
+
+// --- rounding (kernel/time/timer.c) ---------------------------------------------------------
+
+static uint32_t round_common(uint32_t j, bool force_up) {
+    uint32_t hz = cur_hz();
+    uint32_t rem = j % hz;
+    uint32_t r = (rem < hz / 4 && !force_up) ? j - rem : j - rem + hz;
+    // never into the past: keep the original unless r is after jiffies
+    return ((low32(now32()) - r) & SIGN32) != 0 ? r : j;
+}
+
+static mp_obj_t round_jiffies(mp_obj_t j) {
+    kt_check_int("round_jiffies", "j", j);
+    return u32_obj(round_common(low32(j), false));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_obj, round_jiffies);
+
+static mp_obj_t round_jiffies_up(mp_obj_t j) {
+    kt_check_int("round_jiffies_up", "j", j);
+    return u32_obj(round_common(low32(j), true));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_obj, round_jiffies_up);
+
+static mp_obj_t round_relative(const char *fn, mp_obj_t j, bool up) {
+    kt_check_int(fn, "j", j);
+    uint32_t j0 = low32(now32());
+    return u32_obj(round_common(low32(j) + j0, up) - j0);
+}
+
+static mp_obj_t round_jiffies_relative(mp_obj_t j) {
+    return round_relative("round_jiffies_relative", j, false);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_relative_obj, round_jiffies_relative);
+
+static mp_obj_t round_jiffies_up_relative(mp_obj_t j) {
+    return round_relative("round_jiffies_up_relative", j, true);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_relative_obj, round_jiffies_up_relative);

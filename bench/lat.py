@@ -1,5 +1,6 @@
 # Lateness benchmark (MicroPython, runs on the board; the host appends one call).
 #   lat_row("kt_soft", n=1000, load=0)    prints one "BENCH lat ..." line
+#   lat_row("kt_soft", 1000, 1, phase, phases)   one of the runs the host pools (load rows)
 # Rows: raw_hard / raw_soft (mps2.Timer, periodic, no ktimers), kt_hard / kt_soft
 # (kt_hard_bc / kt_soft_bc: the same with the IRQ module as bytecode, ktimers.init(IRQ_CODE=
 # "bytecode"); the row says which module ran)
@@ -15,6 +16,7 @@
 # loop does one step between polls.
 # Output: BENCH lat <row> <idle|load> n=<samples> p50=<ns> p99=<ns> max=<ns> early=<count>
 #         missed=<periods> [irq=native|bytecode: how the kt rows' clock event handlers ran]
+#         [phase=<i> top=<the run's worst values, ascending, as many as the pooled p99 needs>]
 #         | BENCH lat <row> <idle|load> na=<reason>
 import gc
 from array import array
@@ -41,6 +43,7 @@ _idx = None
 _val = None
 _keep = [None] * 8
 _k = 0
+_pool = [0, 1]  # this run's phase, phases pooled by the host (see lat_row)
 
 
 def _diff(a, b):
@@ -90,6 +93,10 @@ def _report(row, load, lat, missed, extra=""):
             early += 1
     p50 = lat[(n - 1) // 2]
     p99 = lat[min(n - 1, (n * 99 + 99) // 100 - 1)]
+    if _pool[1] > 1:  # one phase of a pooled row: also its worst values, for the host's p99
+        npool = n * _pool[1]
+        k = npool - ((npool * 99 + 99) // 100 - 1)  # values at or above the pooled p99
+        extra += " phase=%d top=%s" % (_pool[0], ",".join(str(v) for v in lat[-k:]))
     print(
         "BENCH lat %s %s n=%d p50=%d p99=%d max=%d early=%d missed=%d%s"
         % (row, tag, n, p50, p99, lat[-1], early, missed, extra)
@@ -283,7 +290,16 @@ def poll_row(n, load):
     _report("poll", load, lat, missed)
 
 
-def lat_row(row, n=1000, load=0):
+def lat_row(row, n=1000, load=0, phase=0, phases=1):
+    # phases > 1: this run is one of `phases` runs that the host pools (ktimers_host.bench
+    # pool_lat).  Each starts the load's gc.collect() schedule phase/phases of the way into
+    # its 400 steps, so the pooled p99 sees the collections at several offsets from the
+    # periods: on the deterministic emulator one run sees one fixed pattern, and about 1% of
+    # its samples are hit by a collection, which puts a single run's p99 on a knife edge.
+    global _k
+    _k = phase * 400 // phases
+    _pool[0] = phase
+    _pool[1] = phases
     gc.collect()
     if row == "raw_hard":
         raw_row(1, n, load)

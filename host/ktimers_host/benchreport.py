@@ -42,6 +42,7 @@ def _lat(f: Figures, row: str, tag: str) -> str:
         f"p50 {_us(d['p50'])} p99 {_us(d['p99'])} max {_us(d['max'])}"
         f" early {d['early']} missed {d['missed']}"
         + (f" ({d['irq']} IRQ module)" if "irq" in d else "")
+        + (f" [{d['n']} samples, {d['phases']} runs]" if "phases" in d else "")
     )
 
 

@@ -53,7 +53,9 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
             if row.startswith("raw"):
                 assert d == {"na": "no-mps2.Timer"}, d  # no peripheral on the unix port
                 continue
-            assert d["n"] == SAMPLES, (row, tag, d)
+            # under load: bench.PHASES runs pooled (pool_lat), each SAMPLES periods
+            assert d["n"] == SAMPLES * (bench.PHASES if tag == "load" else 1), (row, tag, d)
+            assert ("phases" in d) == (tag == "load"), (row, tag, d)
             assert d["p50"] <= d["p99"] <= d["max"], (row, tag, d)
             if row.startswith("kt"):
                 assert d["early"] == 0, (row, tag, d)  # never early, on any board
@@ -76,3 +78,32 @@ def test_parse_checks_every_line() -> None:
     assert bench.parse(["BENCH alloc hr_soft_per=2.7"]) == {"alloc": {"hr_soft_per": 2.7}}
     with pytest.raises(ValueError, match="malformed"):
         bench.parse(["BENCH lat kt_soft idle n=3 p50=10; import os"])
+
+
+def test_pool_lat_is_exact() -> None:
+    """Pooled p99/max from each run's printed worst values equal those of all samples."""
+    import random
+
+    rnd = random.Random(3)
+    for _ in range(50):
+        n, phases = rnd.choice((40, 300, 1000)), bench.PHASES
+        runs, every = [], []
+        for p in range(phases):
+            lat = sorted(
+                rnd.choice((rnd.randrange(0, 50), rnd.randrange(0, 900))) for _ in range(n)
+            )
+            every += lat
+            npool = n * phases
+            k = npool - ((npool * 99 + 99) // 100 - 1)  # as bench/lat.py prints
+            runs.append({"n": n, "p50": lat[(n - 1) // 2], "p99": 0, "max": lat[-1], "early": 0,
+                         "missed": p, "phase": p, "top": ",".join(map(str, lat[-k:]))})  # fmt: skip
+        every.sort()
+        N = len(every)
+        got = bench.pool_lat(runs)
+        assert got["p99"] == every[min(N - 1, (N * 99 + 99) // 100 - 1)]
+        assert got["max"] == every[-1] and got["n"] == N and got["missed"] == sum(range(phases))
+        assert got["phases"] == phases and "top" not in got
+    with pytest.raises(ValueError, match="bad top"):
+        bench.pool_lat([{"n": 3, "p50": 1, "max": 2, "early": 0, "missed": 0, "top": "1,2;x"}])
+    with pytest.raises(ValueError, match="worst values"):
+        bench.pool_lat([{"n": 1000, "p50": 1, "max": 2, "early": 0, "missed": 0, "top": "1,2"}])

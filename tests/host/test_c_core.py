@@ -1,8 +1,9 @@
-"""The C core's jiffies twins (firmware/cmodules/ktimers/jiffies.c) against their reference,
-lib/ktimers/jiffies.py run by CPython: every function, at nine HZ values (1 to 10,000), on edge values
-around the 30-, 31-, 32- and 64-bit boundaries, negatives, long ints and wrong types.  The
-board side (tests/device/c_core_cases.py) runs on the emulated firmware, where the names
-are the C functions; results and error messages must be the same, case by case."""
+"""The C core's jiffies twins (firmware/cmodules/ktimers/jiffies.c) against their
+reference, lib/ktimers/jiffies.py run by CPython: every function, at nine HZ values (1 to
+10,000), on edge values around the 30-, 31-, 32- and 64-bit boundaries, negatives, long
+ints and wrong types.  The board side (tests/device/c_core_cases.py) runs on the emulated
+firmware, where the names are the C functions; results and error messages must be the
+same, case by case."""
 
 from __future__ import annotations
 

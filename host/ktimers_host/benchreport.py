@@ -299,7 +299,7 @@ def goals(m: Figures, fz: Figures) -> list[tuple[str, str, bool | None]]:
     out.append(
         (
             "4. SOFT p99 load <= 1.5x raw soft p99, missed <= raw + 2",
-            "-" if r is None else f"{r:.1f}x, missed {km} vs {rm}",
+            "-" if r is None else f"{r:.2f}x, missed {km} vs {rm}",
             ok,
         )
     )
@@ -309,7 +309,7 @@ def goals(m: Figures, fz: Figures) -> list[tuple[str, str, bool | None]]:
     out.append(
         (
             "4. the same, library in ROMFS (less heap for gc.collect() to mark)",
-            "-" if r is None else f"{r:.1f}x, missed {km} vs {rm}",
+            "-" if r is None else f"{r:.2f}x, missed {km} vs {rm}",
             ok,
         )
     )
@@ -320,7 +320,7 @@ def goals(m: Figures, fz: Figures) -> list[tuple[str, str, bool | None]]:
     out.append(
         (
             "4. the same, frozen firmware (library and native IRQ code in ROM)",
-            "-" if r is None else f"{r:.1f}x, missed {km} vs {rm}",
+            "-" if r is None else f"{r:.2f}x, missed {km} vs {rm}",
             ok,
         )
     )

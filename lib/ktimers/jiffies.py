@@ -24,6 +24,10 @@ a 32-bit ``unsigned int``.  For HZ values that do not divide (or are not a
 multiple of) 1000 Linux uses 32-bit mul/shift approximations of the same
 ceiling; here the exact ceiling is computed.
 
+Where the firmware has ktimers' C core (_ktimers), the functions below are
+rebound at the end of this module to its C twins (firmware/cmodules/ktimers/
+jiffies.c): same results and errors, no heap for function objects.
+
 No function here allocates more than a C int would need, but values of
 2**30 and more are heap objects on 32-bit ports: call the conversions from
 softirq or task context.  time_after() & co are safe in any context when

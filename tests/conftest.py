@@ -18,6 +18,22 @@ FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
 FLASH_IMG = ROOT / "build" / "mps2-an385" / "flash.img"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_cli_unix_board() -> Iterator[None]:
+    """The command line's unix board (``ktimers --board unix``, filesystem build/unix-fs) is
+    a persistent relay that outlives the command, as a powered board stays on.  Tests that
+    start it leave it running; the session stops it at its end unless it ran before."""
+    from ktimers_host.unixboard import UnixProcess
+
+    up = UnixProcess(UNIX_BIN, ROOT / "build" / "unix-fs", persistent=True)
+    before = up.find_running()
+    yield
+    st = up.find_running()
+    if before is None and st is not None:
+        up.relay_pid = int(st["pid"])
+        up.stop()
+
+
 def fresh_unix_board(fs: Path, transport: str = "mpremote") -> Board:
     """A unix board of its own (own process, own filesystem dir), connected."""
     if not UNIX_BIN.exists():

@@ -1,26 +1,12 @@
 # c_core_cases: ktimers.jiffies' functions on a board, for tests/host/test_c_core.py, which
 # runs the same cases through lib/ktimers/jiffies.py under CPython and compares.  Where the
 # firmware has the C core the names are its twins (firmware/cmodules/ktimers/jiffies.c).
-#   run(hzs, vals, pairs, triples)   prints one line per case:
+#   run(hzs, vals, pairs, triples, one, two, three)   prints one line per case
+#   (one, two, three: the names of the functions of 1, 2 and 3 arguments):
 #     NOW <hz> <jiffies> <jiffies_64>           the sim clock at that HZ (it does not move)
 #     K <fn> <hz> <i> R <int|True|False>        result for case i
 #     K <fn> <hz> <i> E <exception> <message>   or what it raised
 import sys
-
-ONE = (
-    "jiffies_to_msecs", "jiffies_to_usecs", "jiffies_to_nsecs", "jiffies64_to_nsecs",
-    "jiffies64_to_msecs", "msecs_to_jiffies", "usecs_to_jiffies", "nsecs_to_jiffies64",
-    "nsecs_to_jiffies", "secs_to_jiffies", "jiffies_to_clock_t", "round_jiffies",
-    "round_jiffies_up", "round_jiffies_relative", "round_jiffies_up_relative",
-    "time_is_before_jiffies", "time_is_after_jiffies", "time_is_before_eq_jiffies",
-    "time_is_after_eq_jiffies", "time_is_before_jiffies64", "time_is_after_jiffies64",
-    "time_is_before_eq_jiffies64", "time_is_after_eq_jiffies64",
-)
-TWO = (
-    "time_after", "time_before", "time_after_eq", "time_before_eq", "time_after64",
-    "time_before64", "time_after_eq64", "time_before_eq64",
-)
-THREE = ("time_in_range", "time_in_range_open", "time_in_range64")
 
 
 def _case(fn, hz, i, f, args):
@@ -32,7 +18,7 @@ def _case(fn, hz, i, f, args):
     print("K %s %d %d R %r" % (fn, hz, i, r))
 
 
-def run(hzs, vals, pairs, triples):
+def run(hzs, vals, pairs, triples, one, two, three):
     import ktimers
 
     J = sys.modules["ktimers.jiffies"]
@@ -41,24 +27,24 @@ def run(hzs, vals, pairs, triples):
         # the sim counter must be a multiple of HZ
         ktimers.init("sim", hz=hz, CS_HZ=1000000 if 1000000 % hz == 0 else hz * 1000)
         print("NOW %d %d %d" % (hz, core.jiffies(), core.get_jiffies_64()))
-        for fn in ONE:
+        for fn in one:
             f = getattr(J, fn)
             for i in range(len(vals)):
                 _case(fn, hz, i, f, (vals[i],))
     hz = hzs[0]
     ktimers.init("sim", hz=hz)
-    for fn in TWO:
+    for fn in two:
         f = getattr(J, fn)
         for i in range(len(pairs)):
             _case(fn, hz, i, f, pairs[i])
-    for fn in THREE:
+    for fn in three:
         f = getattr(J, fn)
         for i in range(len(triples)):
             _case(fn, hz, i, f, triples[i])
     try:
         import _ktimers
 
-        c = all(getattr(J, fn) is getattr(_ktimers, fn) for fn in ONE + TWO + THREE)
+        c = all(getattr(J, fn) is getattr(_ktimers, fn) for fn in one + two + three)
     except ImportError:
         c = False
     print("C_CORE", c)  # every name above is the C core's

@@ -44,6 +44,20 @@ TRIPLES = [
 ]
 TRIPLES += [(5, 10, "x"), (12, 10, "x"), ("a", 1, 2), (1, None, 2)]
 
+# the functions, by their number of arguments
+ONE = [
+    "jiffies_to_msecs", "jiffies_to_usecs", "jiffies_to_nsecs", "jiffies64_to_nsecs",
+    "jiffies64_to_msecs", "msecs_to_jiffies", "usecs_to_jiffies", "nsecs_to_jiffies64",
+    "nsecs_to_jiffies", "secs_to_jiffies", "jiffies_to_clock_t", "round_jiffies",
+    "round_jiffies_up", "round_jiffies_relative", "round_jiffies_up_relative",
+    "time_is_before_jiffies", "time_is_after_jiffies", "time_is_before_eq_jiffies",
+    "time_is_after_eq_jiffies", "time_is_before_jiffies64", "time_is_after_jiffies64",
+    "time_is_before_eq_jiffies64", "time_is_after_eq_jiffies64",
+]  # fmt: skip
+TWO = ["time_after", "time_before", "time_after_eq", "time_before_eq", "time_after64",
+       "time_before64", "time_after_eq64", "time_before_eq64"]  # fmt: skip
+THREE = ["time_in_range", "time_in_range_open", "time_in_range64"]
+
 
 def _reference() -> ModuleType:
     spec = importlib.util.spec_from_file_location("kt_jiffies_ref", ROOT / "lib/ktimers/jiffies.py")
@@ -78,7 +92,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
 
 
 def test_c_jiffies_match_python_reference(board: Board) -> None:
-    call = f"\nrun({HZS!r}, {VALS!r}, {PAIRS!r}, {TRIPLES!r})\n"
+    call = f"\nrun({HZS!r}, {VALS!r}, {PAIRS!r}, {TRIPLES!r}, {ONE!r}, {TWO!r}, {THREE!r})\n"
     out = board.exec(CASES.read_text() + call, timeout=600)
     lines = out.splitlines()
     assert lines and lines[-1].strip() == "C_CORE True", lines[-3:]  # the C functions ran
@@ -94,30 +108,21 @@ def test_c_jiffies_match_python_reference(board: Board) -> None:
             got[(fn, int(hz), int(i))] = rest.rstrip("\r")
     assert sorted(now) == sorted(HZS)
     sys.modules.pop("kt_jiffies_ref", None)
-    one = [
-        "jiffies_to_msecs", "jiffies_to_usecs", "jiffies_to_nsecs", "jiffies64_to_nsecs",
-        "jiffies64_to_msecs", "msecs_to_jiffies", "usecs_to_jiffies", "nsecs_to_jiffies64",
-        "nsecs_to_jiffies", "secs_to_jiffies", "jiffies_to_clock_t", "round_jiffies",
-        "round_jiffies_up", "round_jiffies_relative", "round_jiffies_up_relative",
-        "time_is_before_jiffies", "time_is_after_jiffies", "time_is_before_eq_jiffies",
-        "time_is_after_eq_jiffies", "time_is_before_jiffies64", "time_is_after_jiffies64",
-        "time_is_before_eq_jiffies64", "time_is_after_eq_jiffies64",
-    ]  # fmt: skip
+
     want: dict[tuple[str, int, int], str] = {}
     for hz in HZS:
         ref._set_hz(hz)
         j, j64 = now[hz]
         ref._now32 = lambda j=j: j
         ref._now64 = lambda j64=j64: j64
-        for fn in one:
+        for fn in ONE:
             for i, v in enumerate(VALS):
                 want[(fn, hz, i)] = _expect(getattr(ref, fn), (v,))
     ref._set_hz(HZS[0])
-    for fn in ("time_after", "time_before", "time_after_eq", "time_before_eq", "time_after64",
-               "time_before64", "time_after_eq64", "time_before_eq64"):  # fmt: skip
+    for fn in TWO:
         for i, a in enumerate(PAIRS):
             want[(fn, HZS[0], i)] = _expect(getattr(ref, fn), a)
-    for fn in ("time_in_range", "time_in_range_open", "time_in_range64"):
+    for fn in THREE:
         for i, a in enumerate(TRIPLES):
             want[(fn, HZS[0], i)] = _expect(getattr(ref, fn), a)
     assert len(want) > 6000 and set(got) == set(want), (len(got), len(want))

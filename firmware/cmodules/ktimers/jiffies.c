@@ -20,7 +20,6 @@
 #include "py/runtime.h"
 #include "py/objint.h"
 #include "py/smallint.h"
-#include "py/objmodule.h"
 #include "py/objstr.h"
 #include "modktimers.h"
 
@@ -37,19 +36,14 @@
 static const MP_DEFINE_STR_OBJ(kt_jiffies_name_obj, "ktimers.jiffies");
 static const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
 
-// sys.modules[name].<attr>; raises RuntimeError if the module is not loaded.
-mp_obj_t kt_module_attr(mp_obj_t name, qstr attr) {
-    mp_map_elem_t *m = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map, name,
-        MP_MAP_LOOKUP);
-    if (m != NULL && mp_obj_is_type(m->value, &mp_type_module)) {
-        mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m->value)->map,
-            MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
-        if (a != NULL) {
-            return a->value;
-        }
+// sys.modules[name].<attr>; RuntimeError if the module or the name is missing.
+static mp_obj_t kt_module_attr(mp_obj_t name, qstr attr) {
+    mp_obj_t v = kt_module_lookup(name, attr);
+    if (v == MP_OBJ_NULL) {
+        mp_raise_msg_varg(&mp_type_RuntimeError, MP_ERROR_TEXT("%s.%q: not loaded"),
+            mp_obj_str_get_str(name), attr);
     }
-    mp_raise_msg_varg(&mp_type_RuntimeError, MP_ERROR_TEXT("%s.%q: not loaded"),
-        mp_obj_str_get_str(name), attr);
+    return v;
 }
 
 // The value of an int argument, or TypeError "<fn>: <arg> must be int, got <type>"

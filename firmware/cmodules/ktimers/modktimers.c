@@ -43,16 +43,21 @@ static const kt_lazy_obj_t kt_lazy_objs[KT_NLAZY] = {
 // scan the whole qstr pool; this is a hash of 14 bytes and one probe of sys.modules)
 static const MP_DEFINE_STR_OBJ(kt_parts_name_obj, "ktimers._parts");
 
-// ktimers._parts.<attr>, or MP_OBJ_NULL if that module is not loaded.  Allocates nothing.
-static mp_obj_t kt_parts_attr(qstr attr) {
-    mp_map_elem_t *m = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
-        MP_OBJ_FROM_PTR(&kt_parts_name_obj), MP_MAP_LOOKUP);
+// sys.modules[name].<attr> (name: a str object, e.g. in ROM), or MP_OBJ_NULL if the module
+// is not loaded or has no such name.  Two dict probes, no allocation.
+mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr) {
+    mp_map_elem_t *m = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map, name,
+        MP_MAP_LOOKUP);
     if (m == NULL || !mp_obj_is_type(m->value, &mp_type_module)) {
         return MP_OBJ_NULL;
     }
     mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m->value)->map,
         MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
     return a == NULL ? MP_OBJ_NULL : a->value;
+}
+
+static mp_obj_t kt_parts_attr(qstr attr) {
+    return kt_module_lookup(MP_OBJ_FROM_PTR(&kt_parts_name_obj), attr);
 }
 
 // The real object behind proxy self.  Resolved: no allocation.  First call: task context

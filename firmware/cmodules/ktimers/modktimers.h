@@ -4,8 +4,9 @@
 
 #include "py/obj.h"
 
-// sys.modules[name].<attr> (name: a str object, e.g. in ROM); RuntimeError if not loaded
-mp_obj_t kt_module_attr(mp_obj_t name, qstr attr);
+// sys.modules[name].<attr> (name: a str object, e.g. in ROM), or MP_OBJ_NULL if the module
+// is not loaded or lacks the name; allocates nothing (modktimers.c)
+mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr);
 
 // The C twins of ktimers.jiffies' functions (jiffies.c), one X(name) each: the module
 // table binds _ktimers.<name> to kt_<name>_obj.

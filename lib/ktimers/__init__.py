@@ -50,6 +50,13 @@ kernel objects must look its siblings up in sys.modules, as module.py,
 bug.py and _dmesg.py do.
 """
 
+# Where the firmware has the C core, ktimers.ktime and ktimers.defs are ROM
+# modules (no heap): it puts them in sys.modules before the imports below.
+try:
+    __import__("_ktimers").modules()
+except ImportError:
+    pass
+
 # Bind the eager submodules first: the star imports below rebind the names
 # jiffies, printk, completion and kstruct to the kernel objects.
 from . import core, ktime, jiffies, printk, bug, kstruct, completion, delay, defs
@@ -62,6 +69,9 @@ from .completion import *  # eager: complete() is for any context, hard IRQ incl
 from .delay import *  # eager: udelay/ndelay/mdelay are for any context
 from .defs import *  # the timer and hrtimer flags and modes: ints
 from .core import init, deinit, get_jiffies_64, jiffies, in_interrupt, in_softirq, in_hardirq
+from .core import ktime_get  # the core's clock itself (the C core's ktime.ktime_get calls it)
+
+ktime_get_ns = ktime_get_raw = ktime_get_raw_ns = ktime_get
 
 try:
     del const  # copied by the star imports (micropython.const): not an API name

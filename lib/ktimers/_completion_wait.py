@@ -12,7 +12,6 @@ import sys
 
 _C = sys.modules["ktimers.completion"]  # not `from . import`: the package binds completion
 _MAX = 0x7FFFFFFF  # MAX_SCHEDULE_TIMEOUT
-_ALL = 0x3FFFFFFF  # completion.py's complete_all count
 _ERESTARTSYS = 512
 _U32 = 0xFFFFFFFF
 _SIGN32 = 0x80000000
@@ -49,8 +48,7 @@ def _wait(x, timeout, fn, interruptible):
             x.nwait -= 1
         if not x.done:
             return timeout
-    if x.done != _ALL:
-        x.done -= 1
+    _C.try_wait_for_completion(x)  # consume one (a C completion's own field)
     return timeout or 1
 
 

@@ -5,12 +5,13 @@ names: ktime_add/sub_ns/us/ms, ktime_us/ms_delta, ktime_compare,
 ktime_after/before, timespec conversions, ktime_get_seconds,
 ktime_get_real_seconds, ktime_get_clock, do_settimeofday64, ktime_set_real,
 timekeeping_set_tai_offset.  Same contracts as documented in ktimers.ktime;
-the clock offsets stay in ktimers.ktime (_K below).
+the clock offsets are ktimers.core's (_C below).
 """
 
 import sys
 
-_K = sys.modules["ktimers.ktime"]
+_K = sys.modules["ktimers.ktime"]  # the Python module or the C core's ROM one
+_C = sys.modules["ktimers.core"]
 NSEC_PER_USEC = 1000
 NSEC_PER_MSEC = 1000000
 NSEC_PER_SEC = 1000000000
@@ -135,7 +136,7 @@ def do_settimeofday64(ns):
         _K._bad("do_settimeofday64", "ns", ns)
     if ns < 0:
         return -_EINVAL
-    _K._offs_real = ns - _K.ktime_get()
+    _C._offs_real = ns - _K.ktime_get()
     _clock_was_set()
     return 0
 
@@ -158,5 +159,5 @@ def timekeeping_set_tai_offset(tai_offset):
     """Set TAI - UTC in whole seconds (default 37); returns None.  Task context."""
     if type(tai_offset) is not int:
         _K._bad("timekeeping_set_tai_offset", "tai_offset", tai_offset)
-    _K._offs_tai = tai_offset * NSEC_PER_SEC
+    _C._offs_tai = tai_offset * NSEC_PER_SEC
     _clock_was_set()

@@ -113,6 +113,10 @@ _timer_mod = None  # ktimers.timer once loaded (attach)
 _hrtimer_mod = None  # ktimers.hrtimer_base once loaded (attach)
 _ce_watch = False  # a scheduled (soft) clock event is due by _ce_watch_at (raw)
 _ce_watch_at = 0
+# the clock offsets from CLOCK_MONOTONIC (ns), read by ktimers.ktime, set by ktimers._ktime
+_offs_boot = 0  # BOOTTIME: no suspend here
+_offs_real = 0  # REALTIME: do_settimeofday64()
+_offs_tai = 37 * _NSEC_PER_SEC  # TAI - UTC (a heap int on 32-bit boards)
 
 
 def _load_backend(name):

@@ -16,6 +16,13 @@ MONOTONIC and MONOTONIC_RAW read the clocksource (no NTP here, so RAW is
 the same value); BOOTTIME adds the boot offset (0: no suspend); REALTIME
 adds the realtime offset (0 until do_settimeofday64()/ktime_set_real());
 TAI adds a further TAI offset (default 37 s, timekeeping_set_tai_offset()).
+The offsets are ktimers.core's (_offs_boot, _offs_real, _offs_tai): this
+module has no state of its own.
+
+C core: where the firmware has _ktimers, this whole module is a ROM module
+(firmware/cmodules/ktimers/ktime.c) that ktimers registers in sys.modules
+before importing anything, and this file is not loaded; it stays the
+reference (tests/host/test_c_core.py) and the fallback.
 
 Contexts: the arithmetic is callable anywhere but builds 64-bit ints, which
 are heap objects on 32-bit ports, so do not use it in hard IRQ there.  The
@@ -54,10 +61,6 @@ _EINVAL = const(22)
 import sys
 
 from . import core as _core  # core imports only jiffies: no cycle
-
-_offs_real = 0
-_offs_boot = 0
-_offs_tai = 37 * NSEC_PER_SEC   # TAI - UTC, in ns
 
 
 def _bad(fn, arg, v):
@@ -170,7 +173,7 @@ ktime_get_raw_ns = ktime_get_raw
 
 def ktime_get_boottime():
     """CLOCK_BOOTTIME now (monotonic + boot offset, 0 here); softirq/task."""
-    return _core.ktime_get() + _offs_boot
+    return _core.ktime_get() + _core._offs_boot
 
 
 ktime_get_boottime_ns = ktime_get_boottime
@@ -178,7 +181,7 @@ ktime_get_boottime_ns = ktime_get_boottime
 
 def ktime_get_real():
     """CLOCK_REALTIME now (monotonic + realtime offset); softirq/task."""
-    return _core.ktime_get() + _offs_real
+    return _core.ktime_get() + _core._offs_real
 
 
 ktime_get_real_ns = ktime_get_real
@@ -186,7 +189,7 @@ ktime_get_real_ns = ktime_get_real
 
 def ktime_get_clocktai():
     """CLOCK_TAI now (realtime + TAI offset); softirq/task."""
-    return _core.ktime_get() + _offs_real + _offs_tai
+    return _core.ktime_get() + _core._offs_real + _core._offs_tai
 
 
 ktime_get_clocktai_ns = ktime_get_clocktai
@@ -202,11 +205,11 @@ def clock_offset(clockid):
     if clockid == CLOCK_MONOTONIC or clockid == CLOCK_MONOTONIC_RAW:
         return 0
     if clockid == CLOCK_REALTIME:
-        return _offs_real
+        return _core._offs_real
     if clockid == CLOCK_BOOTTIME:
-        return _offs_boot
+        return _core._offs_boot
     if clockid == CLOCK_TAI:
-        return _offs_real + _offs_tai
+        return _core._offs_real + _core._offs_tai
     raise ValueError("clock_offset: unknown clockid %d" % clockid)
 
 

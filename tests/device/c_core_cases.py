@@ -48,3 +48,40 @@ def run(hzs, vals, pairs, triples, one, two, three):
     except ImportError:
         c = False
     print("C_CORE", c)  # every name above is the C core's
+
+
+# ktimers.ktime's arithmetic and the constants of ktime, defs and completion: a ROM module
+# each where the firmware has the C core (firmware/cmodules/ktimers/ktime.c, completion.c).
+#   run_ktime(vals, pairs, one, two)   one line per case or constant:
+#     T <fn> <i> R <repr> | T <fn> <i> E <exception> <message>
+#     KC <module> <name> <repr>       every public int/str of the module
+#     KT_C <module> <True|False>      the module is the C core's (no __file__ in its dict)
+def run_ktime(vals, pairs, one, two):
+    import ktimers
+
+    K = sys.modules["ktimers.ktime"]
+    for fn in one:
+        f = getattr(K, fn)
+        for i in range(len(vals)):
+            _tcase(fn, i, f, (vals[i],))
+    for fn in two:
+        f = getattr(K, fn)
+        for i in range(len(pairs)):
+            _tcase(fn, i, f, pairs[i])
+    for name in ("ktime", "defs", "completion"):
+        m = sys.modules["ktimers." + name]
+        d = m.__dict__  # not dir(): it probes every name, and __getattr__ would load parts
+        for k in sorted(d):
+            v = d[k]
+            if k[0] != "_" and type(v) in (int, str):
+                print("KC %s %s %r" % (name, k, v))
+        print("KT_C %s %s" % (name, "__file__" not in d))
+
+
+def _tcase(fn, i, f, args):
+    try:
+        r = f(*args)
+    except Exception as e:
+        print("T %s %d E %s %s" % (fn, i, type(e).__name__, e))
+        return
+    print("T %s %d R %r" % (fn, i, r))

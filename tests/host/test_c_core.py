@@ -1,9 +1,14 @@
-"""The C core's jiffies twins (firmware/cmodules/ktimers/jiffies.c) against their
-reference, lib/ktimers/jiffies.py run by CPython: every function, at nine HZ values (1 to
-10,000), on edge values around the 30-, 31-, 32- and 64-bit boundaries, negatives, long
-ints and wrong types.  The board side (tests/device/c_core_cases.py) runs on the emulated
-firmware, where the names are the C functions; results and error messages must be the
-same, case by case."""
+"""The C core (firmware/cmodules/ktimers) against its reference, the Python modules of
+lib/ktimers run by CPython.  The board side (tests/device/c_core_cases.py) runs on the
+emulated firmware, where the names are the C functions; results and error messages must be
+the same, case by case:
+
+- the jiffies twins (jiffies.c): every function, at nine HZ values (1 to 10,000), on edge
+  values around the 30-, 31-, 32- and 64-bit boundaries, negatives, long ints and wrong
+  types;
+- the ROM modules ktimers.ktime (ktime.c) on the same values, and the constants of
+  ktime, defs and completion.  (completion.c's behaviour is tests/device/test_completion.py,
+  which runs on the unix port's Python and on this firmware's C alike.)"""
 
 from __future__ import annotations
 
@@ -59,11 +64,32 @@ TWO = ["time_after", "time_before", "time_after_eq", "time_before_eq", "time_aft
 THREE = ["time_in_range", "time_in_range_open", "time_in_range64"]
 
 
-def _reference() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kt_jiffies_ref", ROOT / "lib/ktimers/jiffies.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+def _reference(name: str = "jiffies") -> ModuleType:
+    # lib/ktimers/<name>.py as module ktref.<name> of a stand-in package whose core has the
+    # default clock offsets (ktime.py reads them from ktimers.core); micropython.const is
+    # the identity, as under CPython
+    pkg = ModuleType("ktref")
+    pkg.__path__ = []
+    core = ModuleType("ktref.core")
+    core._offs_boot, core._offs_real, core._offs_tai = 0, 0, 37 * 10**9  # type: ignore[attr-defined]
+    core.ktime_get = lambda: 0  # type: ignore[attr-defined]  # (bound by ktime.py, not called)
+    mp = ModuleType("micropython")
+    mp.const = lambda x: x  # type: ignore[attr-defined]
+    saved = {k: sys.modules.get(k) for k in ("ktref", "ktref.core", "micropython")}
+    sys.modules.update({"ktref": pkg, "ktref.core": core, "micropython": mp})
+    try:
+        spec = importlib.util.spec_from_file_location(
+            f"ktref.{name}", ROOT / f"lib/ktimers/{name}.py"
+        )
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
     return mod
 
 
@@ -107,7 +133,6 @@ def test_c_jiffies_match_python_reference(board: Board) -> None:
             _, fn, hz, i, rest = ln.split(" ", 4)
             got[(fn, int(hz), int(i))] = rest.rstrip("\r")
     assert sorted(now) == sorted(HZS)
-    sys.modules.pop("kt_jiffies_ref", None)
 
     want: dict[tuple[str, int, int], str] = {}
     for hz in HZS:
@@ -128,3 +153,46 @@ def test_c_jiffies_match_python_reference(board: Board) -> None:
     assert len(want) > 6000 and set(got) == set(want), (len(got), len(want))
     bad = [(k, got[k], want[k]) for k in want if got[k] != want[k]]
     assert not bad, f"{len(bad)} of {len(want)} differ, e.g. {bad[:8]}"
+
+
+KT_ONE = ["ns_to_ktime", "us_to_ktime", "ms_to_ktime", "ktime_to_ns", "ktime_to_us",
+          "ktime_to_ms", "clock_offset"]  # fmt: skip
+KT_TWO = ["ktime_set", "ktime_add", "ktime_sub", "ktime_add_safe", "ktime_divns"]
+KT_VALS = VALS + [9223372035, 9223372036, 9223372037, -(2**63), -(2**63) - 1, 11, 7, 4]
+
+
+def test_c_ktime_match_python_reference(board: Board) -> None:
+    call = f"\nrun_ktime({KT_VALS!r}, {PAIRS!r}, {KT_ONE!r}, {KT_TWO!r})\n"
+    out = board.exec(CASES.read_text() + call, timeout=600)
+    got: dict[tuple[str, int], str] = {}
+    consts: dict[str, dict[str, str]] = {}
+    rom: dict[str, str] = {}
+    for ln in out.splitlines():
+        ln = ln.rstrip("\r")
+        if ln.startswith("T "):
+            _, fn, i, rest = ln.split(" ", 3)
+            got[(fn, int(i))] = rest
+        elif ln.startswith("KC "):
+            _, mod, name, val = ln.split(" ", 3)
+            consts.setdefault(mod, {})[name] = val
+        elif ln.startswith("KT_C "):
+            _, mod, flag = ln.split()
+            rom[mod] = flag
+    assert rom == {"ktime": "True", "defs": "True", "completion": "True"}, rom  # C ran
+
+    ref = _reference("ktime")
+    want: dict[tuple[str, int], str] = {}
+    for fn in KT_ONE:
+        for i, v in enumerate(KT_VALS):
+            want[(fn, i)] = _expect(getattr(ref, fn), (v,))
+    for fn in KT_TWO:
+        for i, a in enumerate(PAIRS):
+            want[(fn, i)] = _expect(getattr(ref, fn), a)
+    assert len(want) > 2000 and set(got) == set(want), (len(got), len(want))
+    bad = [(k, got[k], want[k]) for k in want if got[k] != want[k]]
+    assert not bad, f"{len(bad)} of {len(want)} differ, e.g. {bad[:8]}"
+
+    for mod in ("ktime", "defs", "completion"):
+        r = vars(_reference(mod))
+        exp = {k: repr(v) for k, v in r.items() if k[0] != "_" and type(v) in (int, str)}
+        assert consts.get(mod) == exp, (mod, consts.get(mod), exp)

@@ -34,26 +34,6 @@
 #define USER_HZ (100u)
 
 static const MP_DEFINE_STR_OBJ(kt_jiffies_name_obj, "ktimers.jiffies");
-static const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
-
-// sys.modules[name].<attr>; RuntimeError if the module or the name is missing.
-static mp_obj_t kt_module_attr(mp_obj_t name, qstr attr) {
-    mp_obj_t v = kt_module_lookup(name, attr);
-    if (v == MP_OBJ_NULL) {
-        mp_raise_msg_varg(&mp_type_RuntimeError, MP_ERROR_TEXT("%s.%q: not loaded"),
-            mp_obj_str_get_str(name), attr);
-    }
-    return v;
-}
-
-// The value of an int argument, or TypeError "<fn>: <arg> must be int, got <type>"
-// (bool and int subclasses are refused, as `type(v) is not int` does).
-static void kt_check_int(const char *fn, const char *arg, mp_obj_t v) {
-    if (!mp_obj_is_small_int(v) && !mp_obj_is_exact_type(v, &mp_type_int)) {
-        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
-            fn, arg, mp_obj_get_type_str(v));
-    }
-}
 
 static uint32_t low32(mp_obj_t v) {
     return (uint32_t)mp_obj_int_get_truncated(v);

@@ -23,6 +23,7 @@
 // the module's globals (by qstr) and _res (by identity) -- O(1), about 0.5 us on the
 // emulated Cortex-M3, no allocation.
 #include "py/runtime.h"
+#include "py/builtin.h"
 #include "py/objmodule.h"
 #include "py/objstr.h"
 #include "modktimers.h"
@@ -42,6 +43,7 @@ static const kt_lazy_obj_t kt_lazy_objs[KT_NLAZY] = {
 // sys.modules' key for ktimers._parts: a str object in ROM (a qstr lookup by text would
 // scan the whole qstr pool; this is a hash of 14 bytes and one probe of sys.modules)
 static const MP_DEFINE_STR_OBJ(kt_parts_name_obj, "ktimers._parts");
+const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
 
 // sys.modules[name].<attr> (name: a str object, e.g. in ROM), or MP_OBJ_NULL if the module
 // is not loaded or has no such name.  Two dict probes, no allocation.
@@ -54,6 +56,25 @@ mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr) {
     mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m->value)->map,
         MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
     return a == NULL ? MP_OBJ_NULL : a->value;
+}
+
+// sys.modules[name].<attr>; RuntimeError if the module or the name is missing.
+mp_obj_t kt_module_attr(mp_obj_t name, qstr attr) {
+    mp_obj_t v = kt_module_lookup(name, attr);
+    if (v == MP_OBJ_NULL) {
+        mp_raise_msg_varg(&mp_type_RuntimeError, MP_ERROR_TEXT("%s.%q: not loaded"),
+            mp_obj_str_get_str(name), attr);
+    }
+    return v;
+}
+
+// The value of an int argument, or TypeError "<fn>: <arg> must be int, got <type>"
+// (bool and int subclasses are refused, as `type(v) is not int` does).
+void kt_check_int(const char *fn, const char *arg, mp_obj_t v) {
+    if (!mp_obj_is_small_int(v) && !mp_obj_is_exact_type(v, &mp_type_int)) {
+        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
+            fn, arg, mp_obj_get_type_str(v));
+    }
 }
 
 static mp_obj_t kt_parts_attr(qstr attr) {
@@ -116,10 +137,47 @@ static mp_obj_t kt_lazy(mp_obj_t i_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_lazy_obj, kt_lazy);
 
+// sys.modules[name].<attr> for a str attr, importing module name first if it is not
+// loaded (a module __getattr__ that loads a rarely used part).  Task context.
+mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr) {
+    mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
+    mp_map_elem_t *m = mp_map_lookup(mods, name, MP_MAP_LOOKUP);
+    if (m == NULL) {
+        mp_call_function_1(MP_OBJ_FROM_PTR(&mp_builtin___import___obj), name);
+        m = mp_map_lookup(mods, name, MP_MAP_LOOKUP);
+        if (m == NULL) {
+            mp_raise_msg_varg(&mp_type_ImportError, MP_ERROR_TEXT("%s: not in sys.modules"),
+                mp_obj_str_get_str(name));
+        }
+    }
+    return mp_load_attr(m->value, mp_obj_str_get_qstr(attr));
+}
+
+// modules(): register the whole-module twins (ktime.c) in sys.modules as ktimers.ktime and
+// ktimers.defs, where `import ktimers` and its parts find them before any file.  Called by
+// the package first thing (lib/ktimers/__init__.py).  Task context; returns None.
+static mp_obj_t kt_modules(void) {
+    // keys interned as the import system interns module names (a frozen firmware has them
+    // already; otherwise importing the Python files would intern them too)
+    mp_obj_t mods = MP_OBJ_FROM_PTR(&MP_STATE_VM(mp_loaded_modules_dict));
+    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.ktime")),
+        MP_OBJ_FROM_PTR(&kt_ktime_module));
+    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.defs")),
+        MP_OBJ_FROM_PTR(&kt_defs_module));
+    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.completion")),
+        MP_OBJ_FROM_PTR(&kt_completion_module));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(kt_modules_obj, kt_modules);
+
 static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__ktimers) },
     { MP_ROM_QSTR(MP_QSTR_lazy), MP_ROM_PTR(&kt_lazy_obj) },
     { MP_ROM_QSTR(MP_QSTR_NLAZY), MP_ROM_INT(KT_NLAZY) },
+    { MP_ROM_QSTR(MP_QSTR_modules), MP_ROM_PTR(&kt_modules_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ktime), MP_ROM_PTR(&kt_ktime_module) },
+    { MP_ROM_QSTR(MP_QSTR_defs), MP_ROM_PTR(&kt_defs_module) },
+    { MP_ROM_QSTR(MP_QSTR_completion), MP_ROM_PTR(&kt_completion_module) },
     #define KT_ENTRY(name) { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_PTR(&kt_##name##_obj) },
     KT_JIFFIES_FUNS(KT_ENTRY)
 };

@@ -3,10 +3,22 @@
 #define KTIMERS_MODKTIMERS_H
 
 #include "py/obj.h"
+#include "py/objstr.h"
+#include "py/objint.h"
 
 // sys.modules[name].<attr> (name: a str object, e.g. in ROM), or MP_OBJ_NULL if the module
 // is not loaded or lacks the name; allocates nothing (modktimers.c)
 mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr);
+
+// sys.modules' key for ktimers.core (a str object in ROM)
+extern const mp_obj_str_t kt_core_name_obj;
+
+// The same, raising RuntimeError "<module>.<attr>: not loaded" where it is missing
+mp_obj_t kt_module_attr(mp_obj_t name, qstr attr);
+
+// TypeError "<fn>: <arg> must be int, got <type>" unless v is an int (bool and int
+// subclasses are refused, as the Python's `type(v) is not int`)
+void kt_check_int(const char *fn, const char *arg, mp_obj_t v);
 
 // The C twins of ktimers.jiffies' functions (jiffies.c), one X(name) each: the module
 // table binds _ktimers.<name> to kt_<name>_obj.
@@ -26,5 +38,45 @@ mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr);
 
 #define KT_DECLARE_FUN(name) extern const mp_obj_fun_builtin_fixed_t kt_##name##_obj;
 KT_JIFFIES_FUNS(KT_DECLARE_FUN)
+
+// sys.modules[name].<attr> (attr a str), importing module name first if needed; task
+// context (a ROM module's __getattr__ loading a rarely used part)
+mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr);
+
+// whole modules in ROM: ktimers.ktime and ktimers.defs (ktime.c), ktimers.completion
+// (completion.c)
+extern const mp_obj_module_t kt_ktime_module;
+extern const mp_obj_module_t kt_defs_module;
+extern const mp_obj_module_t kt_completion_module;
+
+// An int constant past the small-int range (2**30 on 32-bit boards) as an object in ROM,
+// as mpy-tool freezes long int constants: KT_ROM_INT(name, negative, hi, lo) is the int
+// -+(hi << 32 | lo) (hi, lo: the magnitude's 32-bit halves).
+#define KT_MAG64(hi, lo) (((unsigned long long)(hi) << 32) | (lo))
+#if MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_MPZ
+#include "py/mpz.h"
+#if MPZ_DIG_SIZE == 16
+#define KT_DIGITS64(hi, lo) {(lo) & 0xFFFF, (lo) >> 16, (hi) & 0xFFFF, (hi) >> 16}
+#define KT_NDIG64(hi, lo) ((hi) >> 16 ? 4 : (hi) & 0xFFFF ? 3 : (lo) >> 16 ? 2 : (lo) ? 1 : 0)
+#elif MPZ_DIG_SIZE == 32
+#define KT_DIGITS64(hi, lo) {(lo), (hi)}
+#define KT_NDIG64(hi, lo) ((hi) ? 2 : (lo) ? 1 : 0)
+#else
+#error "_ktimers: KT_ROM_INT needs MPZ_DIG_SIZE 16 or 32"
+#endif
+// mpz digits least significant first; len counts up to the top non-zero digit (normalised)
+#define KT_ROM_INT(name, negative, hi, lo) \
+    static const mpz_dig_t name##_dig[] = KT_DIGITS64(hi, lo); \
+    static const mp_obj_int_t name = {{&mp_type_int}, {.neg = (negative), .fixed_dig = 1, \
+                                                       .alloc = KT_NDIG64(hi, lo), \
+                                                       .len = KT_NDIG64(hi, lo), \
+                                                       .dig = (mpz_dig_t *)name##_dig}}
+#elif MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_LONGLONG
+#define KT_ROM_INT(name, negative, hi, lo) \
+    static const mp_obj_int_t name = {{&mp_type_int}, \
+                                      (long long)((negative) ? 0 - KT_MAG64(hi, lo) : KT_MAG64(hi, lo))}
+#else
+#error "_ktimers needs long ints (MICROPY_LONGINT_IMPL MPZ or LONGLONG)"
+#endif
 
 #endif

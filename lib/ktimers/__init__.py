@@ -50,8 +50,8 @@ kernel objects must look its siblings up in sys.modules, as module.py,
 bug.py and _dmesg.py do.
 """
 
-# Where the firmware has the C core, ktimers.ktime and ktimers.defs are ROM
-# modules (no heap): it puts them in sys.modules before the imports below.
+# Where the firmware has the C core, ktimers.ktime, defs, completion and jiffies
+# are ROM modules (no heap): it puts them in sys.modules before the imports below.
 try:
     __import__("_ktimers").modules()
 except ImportError:
@@ -89,10 +89,11 @@ from ._parts import _mod
 
 
 def init(backend=None, hz=None, **cfg):  # noqa: F811 - keeps ktimers.HZ current
-    global HZ, INITIAL_JIFFIES
+    global HZ, INITIAL_JIFFIES, TICK_NSEC
     hw = core.init(backend, hz, **cfg)
     HZ = core.HZ
     INITIAL_JIFFIES = core._jf.INITIAL_JIFFIES
+    TICK_NSEC = core._jf.TICK_NSEC
     return hw
 
 

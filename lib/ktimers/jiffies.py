@@ -24,9 +24,12 @@ a 32-bit ``unsigned int``.  For HZ values that do not divide (or are not a
 multiple of) 1000 Linux uses 32-bit mul/shift approximations of the same
 ceiling; here the exact ceiling is computed.
 
-Where the firmware has ktimers' C core (_ktimers), the functions below are
-rebound at the end of this module to its C twins (firmware/cmodules/ktimers/
-jiffies.c): same results and errors, no heap for function objects.
+Where the firmware has ktimers' C core (_ktimers), this whole module is a
+ROM module (firmware/cmodules/ktimers/jiffies.c) that ktimers registers in
+sys.modules before importing anything, and this file is not loaded: same
+results and errors (tests/host/test_c_core.py), no heap.  There HZ is
+ktimers.core.HZ, and HZ, INITIAL_JIFFIES and TICK_NSEC are computed on
+access (the package binds its own copies in init()).
 
 No function here allocates more than a C int would need, but values of
 2**30 and more are heap objects on 32-bit ports: call the conversions from
@@ -402,23 +405,3 @@ def round_jiffies_up_relative(j):
         _bad("round_jiffies_up_relative", "j", j)
     j0 = _now32()
     return (_round_common(j + j0, True, "round_jiffies_up_relative") - j0) & _U32
-
-
-# The C core's twins (firmware/cmodules/ktimers/jiffies.c), where the firmware has it:
-# the same functions as above, as ROM objects (tests/host/test_c_core.py holds them to
-# these definitions).  Rebinding the names frees the Python function objects (and, from
-# .mpy, their bytecode) at the next collection.
-try:
-    from _ktimers import (
-        time_after, time_before, time_after_eq, time_before_eq, time_in_range,
-        time_in_range_open, time_after64, time_before64, time_after_eq64, time_before_eq64,
-        time_in_range64, time_is_before_jiffies, time_is_after_jiffies,
-        time_is_before_eq_jiffies, time_is_after_eq_jiffies, time_is_before_jiffies64,
-        time_is_after_jiffies64, time_is_before_eq_jiffies64, time_is_after_eq_jiffies64,
-        jiffies_to_msecs, jiffies_to_usecs, jiffies_to_nsecs, jiffies64_to_nsecs,
-        jiffies64_to_msecs, msecs_to_jiffies, usecs_to_jiffies, nsecs_to_jiffies64,
-        nsecs_to_jiffies, secs_to_jiffies, jiffies_to_clock_t, round_jiffies, round_jiffies_up,
-        round_jiffies_relative, round_jiffies_up_relative,
-    )
-except ImportError:
-    pass

@@ -25,10 +25,10 @@ def cb(tm):
     return HRTIMER_RESTART
 
 
-# room for N task records and about 3N HARD ones: the loop's speed, hence the HARD count
+# room for N task records and up to 5N HARD ones (about 3N): the loop's speed, hence the HARD count
 # per task record, moves with the firmware's layout and the heap (a collection in the
 # loop lets the HARD timer run on)
-trace.enable(4 * N, (trace.TIMER_EXPIRE_EXIT, trace.HRTIMER_EXPIRE_ENTRY))
+trace.enable(6 * N, (trace.TIMER_EXPIRE_EXIT, trace.HRTIMER_EXPIRE_ENTRY))
 hrtimer_setup(t, cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD)
 hrtimer_start(t, P, HRTIMER_MODE_REL_HARD)
 rec = trace.record

@@ -1,16 +1,22 @@
-// _ktimers: the C twins of ktimers.jiffies' functions (Linux include/linux/jiffies.h).
+// _ktimers: ktimers.jiffies as a ROM module (Linux include/linux/jiffies.h).
 //
-// lib/ktimers/jiffies.py is the reference: it defines every function in Python, then
-// rebinds the names to these where the firmware has the C core, and the Python function
-// objects are freed.  Same arguments, results and errors (tests/host/test_c_core.py runs
-// both on the same inputs); what changes is the heap (ROM functions: no function objects,
-// and from .mpy no bytecode) and the speed.
+// lib/ktimers/jiffies.py is the reference and the fallback; `import ktimers` registers this
+// module in sys.modules where the firmware has the C core (see ktime.c).  Same arguments,
+// results and errors (tests/host/test_c_core.py runs both on the same inputs); what
+// changes is the heap (a const table of ROM functions: no dict, no function objects, and
+// from .mpy no bytecode) and the speed.
+//
+// State: the HZ the conversions use is ktimers.core.HZ (the core sets it in init(), before
+// it calls _set_hz; _set_hz(hz) here validates and stores it there).  HZ, INITIAL_JIFFIES
+// and TICK_NSEC are attributes computed from it by the module's __getattr__, so
+// `ktimers.jiffies.HZ` and `from ktimers.jiffies import HZ` work as with the Python module;
+// `from ktimers.jiffies import *` does not copy them (the package binds its own in init()).
 //
 // Values are Python ints of any size.  A 32-bit function uses its arguments modulo 2**32
 // and a 64-bit one modulo 2**64, which is what the Python masks give; small-int arguments
-// allocate nothing, so the comparisons keep their "any context" contract.  HZ and
-// TICK_NSEC are read from ktimers.jiffies on each call (one dict probe), so there is no C
-// copy to keep in step with ktimers.init(); the current jiffies come from ktimers.core.
+// allocate nothing, so the comparisons keep their "any context" contract.  HZ is read from
+// ktimers.core on each call (one dict probe), so there is no C copy to keep in step with
+// ktimers.init(); the current jiffies come from ktimers.core too.
 //
 //     function                 context      as in jiffies.py
 //     time_after ... _eq64     any          (b - a) & sign bit, 32 or 64 bits
@@ -34,6 +40,7 @@
 #define USER_HZ (100u)
 
 static const MP_DEFINE_STR_OBJ(kt_jiffies_name_obj, "ktimers.jiffies");
+KT_ROM_INT(kt_long_max_obj, 0, 0, 0x7FFFFFFFu);  // LONG_MAX (BITS_PER_LONG 32)
 
 static uint32_t low32(mp_obj_t v) {
     return (uint32_t)mp_obj_int_get_truncated(v);
@@ -77,8 +84,16 @@ static mp_obj_t u64_obj(uint64_t v) {
 }
 
 static uint32_t cur_hz(void) {
-    return (uint32_t)mp_obj_get_int(kt_module_attr(MP_OBJ_FROM_PTR(&kt_jiffies_name_obj),
+    return (uint32_t)mp_obj_get_int(kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj),
         MP_QSTR_HZ));
+}
+
+static uint32_t tick_nsec(uint32_t hz) {  // TICK_NSEC: ns per jiffy, rounded
+    return (NSEC_PER_SEC + hz / 2) / hz;
+}
+
+static uint32_t initial_jiffies(uint32_t hz) {  // INITIAL_JIFFIES: 5 minutes before the wrap
+    return (uint32_t)0 - 300u * hz;
 }
 
 static mp_obj_t now32(void) {
@@ -120,19 +135,19 @@ static bool after_eq64(mp_obj_t a, mp_obj_t b) {
 static mp_obj_t time_after(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(after("time_after", a, b));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_obj, time_after);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_obj, time_after);
 
 static mp_obj_t time_before(mp_obj_t a, mp_obj_t b) {
     kt_check_int("time_before", "a", a);
     kt_check_int("time_before", "b", b);
     return mp_obj_new_bool(((low32(a) - low32(b)) & SIGN32) != 0);
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_obj, time_before);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_obj, time_before);
 
 static mp_obj_t time_after_eq(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(after_eq("time_after_eq", a, b));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_eq_obj, time_after_eq);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_eq_obj, time_after_eq);
 
 static bool before_eq(mp_obj_t a, mp_obj_t b) {  // (b - a) & SIGN32 == 0
     kt_check_int("time_before_eq", "a", a);
@@ -143,86 +158,86 @@ static bool before_eq(mp_obj_t a, mp_obj_t b) {  // (b - a) & SIGN32 == 0
 static mp_obj_t time_before_eq(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(before_eq(a, b));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_eq_obj, time_before_eq);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_eq_obj, time_before_eq);
 
 // time_after_eq(a, b) and time_before_eq(a, c): c is not looked at when the first is False
 static mp_obj_t time_in_range(mp_obj_t a, mp_obj_t b, mp_obj_t c) {
     return mp_obj_new_bool(after_eq("time_after_eq", a, b) && before_eq(a, c));
 }
-MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range_obj, time_in_range);
+static MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range_obj, time_in_range);
 
 static mp_obj_t time_in_range_open(mp_obj_t a, mp_obj_t b, mp_obj_t c) {
     return mp_obj_new_bool(after_eq("time_after_eq", a, b)
         && mp_obj_is_true(time_before(a, c)));
 }
-MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range_open_obj, time_in_range_open);
+static MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range_open_obj, time_in_range_open);
 
 static mp_obj_t time_after64(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(after64(a, b));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after64_obj, time_after64);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after64_obj, time_after64);
 
 static mp_obj_t time_before64(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(after64(b, a));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before64_obj, time_before64);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before64_obj, time_before64);
 
 static mp_obj_t time_after_eq64(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(after_eq64(a, b));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_eq64_obj, time_after_eq64);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_after_eq64_obj, time_after_eq64);
 
 static mp_obj_t time_before_eq64(mp_obj_t a, mp_obj_t b) {
     return mp_obj_new_bool(after_eq64(b, a));
 }
-MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_eq64_obj, time_before_eq64);
+static MP_DEFINE_CONST_FUN_OBJ_2(kt_time_before_eq64_obj, time_before_eq64);
 
 static mp_obj_t time_in_range64(mp_obj_t a, mp_obj_t b, mp_obj_t c) {
     return mp_obj_new_bool(after_eq64(a, b) && after_eq64(c, a));
 }
-MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range64_obj, time_in_range64);
+static MP_DEFINE_CONST_FUN_OBJ_3(kt_time_in_range64_obj, time_in_range64);
 
 // --- against the current jiffies (softirq/task) --------------------------------------------
 
 static mp_obj_t time_is_before_jiffies(mp_obj_t a) {
     return mp_obj_new_bool(after("time_after", now32(), a));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_jiffies_obj, time_is_before_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_jiffies_obj, time_is_before_jiffies);
 
 static mp_obj_t time_is_after_jiffies(mp_obj_t a) {
     return time_before(now32(), a);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_jiffies_obj, time_is_after_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_jiffies_obj, time_is_after_jiffies);
 
 static mp_obj_t time_is_before_eq_jiffies(mp_obj_t a) {
     return mp_obj_new_bool(after_eq("time_after_eq", now32(), a));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_eq_jiffies_obj, time_is_before_eq_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_eq_jiffies_obj, time_is_before_eq_jiffies);
 
 static mp_obj_t time_is_after_eq_jiffies(mp_obj_t a) {
     return mp_obj_new_bool(before_eq(now32(), a));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_eq_jiffies_obj, time_is_after_eq_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_eq_jiffies_obj, time_is_after_eq_jiffies);
 
 static mp_obj_t time_is_before_jiffies64(mp_obj_t a) {
     return mp_obj_new_bool(after64(now64(), a));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_jiffies64_obj, time_is_before_jiffies64);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_jiffies64_obj, time_is_before_jiffies64);
 
 static mp_obj_t time_is_after_jiffies64(mp_obj_t a) {
     return mp_obj_new_bool(after64(a, now64()));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_jiffies64_obj, time_is_after_jiffies64);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_jiffies64_obj, time_is_after_jiffies64);
 
 static mp_obj_t time_is_before_eq_jiffies64(mp_obj_t a) {
     return mp_obj_new_bool(after_eq64(now64(), a));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_eq_jiffies64_obj, time_is_before_eq_jiffies64);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_before_eq_jiffies64_obj, time_is_before_eq_jiffies64);
 
 static mp_obj_t time_is_after_eq_jiffies64(mp_obj_t a) {
     return mp_obj_new_bool(after_eq64(a, now64()));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_eq_jiffies64_obj, time_is_after_eq_jiffies64);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_time_is_after_eq_jiffies64_obj, time_is_after_eq_jiffies64);
 
 // --- conversions (softirq/task) -------------------------------------------------------------
 
@@ -244,19 +259,19 @@ static mp_obj_t jiffies_to_msecs(mp_obj_t j) {
     kt_check_int("jiffies_to_msecs", "j", j);
     return u32_obj(to_msecs(low32(j), cur_hz()));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_msecs_obj, jiffies_to_msecs);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_msecs_obj, jiffies_to_msecs);
 
 static mp_obj_t jiffies_to_usecs(mp_obj_t j) {
     kt_check_int("jiffies_to_usecs", "j", j);
     return u32_obj(to_usecs(low32(j), cur_hz()));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_usecs_obj, jiffies_to_usecs);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_usecs_obj, jiffies_to_usecs);
 
 static mp_obj_t jiffies_to_nsecs(mp_obj_t j) {
     kt_check_int("jiffies_to_usecs", "j", j);
     return u64_obj((uint64_t)to_usecs(low32(j), cur_hz()) * 1000u);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_nsecs_obj, jiffies_to_nsecs);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_nsecs_obj, jiffies_to_nsecs);
 
 // floor(j * mul / div) for j < 2**64 and mul, div <= 10**9, modulo 2**64:
 // j = q * div + r, so j * mul / div = q * mul + r * mul / div (r * mul < 2**60).
@@ -273,7 +288,7 @@ static mp_obj_t jiffies64_to_nsecs(mp_obj_t j_in) {
     }
     return u64_obj(muldiv_mod64(j, NSEC_PER_SEC, hz));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies64_to_nsecs_obj, jiffies64_to_nsecs);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies64_to_nsecs_obj, jiffies64_to_nsecs);
 
 // (j & U64) * 1000 // HZ, exact: beyond 2**64 only when HZ < 1000 (then a long int)
 static mp_obj_t jiffies64_to_msecs(mp_obj_t j_in) {
@@ -288,7 +303,7 @@ static mp_obj_t jiffies64_to_msecs(mp_obj_t j_in) {
         MP_OBJ_NEW_SMALL_INT(MSEC_PER_SEC));
     return mp_binary_op(MP_BINARY_OP_ADD, big, u64_obj(r));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies64_to_msecs_obj, jiffies64_to_msecs);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies64_to_msecs_obj, jiffies64_to_msecs);
 
 static mp_obj_t msecs_to_jiffies(mp_obj_t m_in) {
     kt_check_int("msecs_to_jiffies", "m", m_in);
@@ -314,7 +329,7 @@ static mp_obj_t msecs_to_jiffies(mp_obj_t m_in) {
     }
     return MP_OBJ_NEW_SMALL_INT(r < MAX_JIFFY_OFFSET ? (mp_int_t)r : MAX_JIFFY_OFFSET);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_msecs_to_jiffies_obj, msecs_to_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_msecs_to_jiffies_obj, msecs_to_jiffies);
 
 static mp_obj_t usecs_to_jiffies(mp_obj_t u_in) {
     kt_check_int("usecs_to_jiffies", "u", u_in);
@@ -329,7 +344,7 @@ static mp_obj_t usecs_to_jiffies(mp_obj_t u_in) {
     }
     return u64_obj((u * hz + USEC_PER_SEC - 1) / USEC_PER_SEC);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_usecs_to_jiffies_obj, usecs_to_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_usecs_to_jiffies_obj, usecs_to_jiffies);
 
 static uint64_t ns_to_j64(uint64_t n, uint32_t hz) {
     if (NSEC_PER_SEC % hz == 0) {
@@ -345,7 +360,7 @@ static mp_obj_t nsecs_to_jiffies64(mp_obj_t n) {
     }
     return u64_obj(ns_to_j64(low64(n), cur_hz()));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies64_obj, nsecs_to_jiffies64);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies64_obj, nsecs_to_jiffies64);
 
 static mp_obj_t nsecs_to_jiffies(mp_obj_t n) {
     kt_check_int("nsecs_to_jiffies", "n", n);
@@ -354,7 +369,7 @@ static mp_obj_t nsecs_to_jiffies(mp_obj_t n) {
     }
     return u32_obj((uint32_t)ns_to_j64(low64(n), cur_hz()));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies_obj, nsecs_to_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies_obj, nsecs_to_jiffies);
 
 static mp_obj_t secs_to_jiffies(mp_obj_t s) {
     kt_check_int("secs_to_jiffies", "s", s);
@@ -363,15 +378,13 @@ static mp_obj_t secs_to_jiffies(mp_obj_t s) {
     }
     return u32_obj(low32(s) * cur_hz());
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_secs_to_jiffies_obj, secs_to_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_secs_to_jiffies_obj, secs_to_jiffies);
 
 static mp_obj_t jiffies_to_clock_t(mp_obj_t x) {
     kt_check_int("jiffies_to_clock_t", "x", x);
-    uint64_t tick_nsec = (uint64_t)mp_obj_get_int(
-        kt_module_attr(MP_OBJ_FROM_PTR(&kt_jiffies_name_obj), MP_QSTR_TICK_NSEC));
-    return u64_obj((uint64_t)low32(x) * tick_nsec / (NSEC_PER_SEC / USER_HZ));
+    return u64_obj((uint64_t)low32(x) * tick_nsec(cur_hz()) / (NSEC_PER_SEC / USER_HZ));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_clock_t_obj, jiffies_to_clock_t);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies_to_clock_t_obj, jiffies_to_clock_t);
 
 // --- rounding (kernel/time/timer.c) ---------------------------------------------------------
 
@@ -387,13 +400,13 @@ static mp_obj_t round_jiffies(mp_obj_t j) {
     kt_check_int("round_jiffies", "j", j);
     return u32_obj(round_common(low32(j), false));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_obj, round_jiffies);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_obj, round_jiffies);
 
 static mp_obj_t round_jiffies_up(mp_obj_t j) {
     kt_check_int("round_jiffies_up", "j", j);
     return u32_obj(round_common(low32(j), true));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_obj, round_jiffies_up);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_obj, round_jiffies_up);
 
 static mp_obj_t round_relative(const char *fn, mp_obj_t j, bool up) {
     kt_check_int(fn, "j", j);
@@ -404,9 +417,77 @@ static mp_obj_t round_relative(const char *fn, mp_obj_t j, bool up) {
 static mp_obj_t round_jiffies_relative(mp_obj_t j) {
     return round_relative("round_jiffies_relative", j, false);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_relative_obj, round_jiffies_relative);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_relative_obj, round_jiffies_relative);
 
 static mp_obj_t round_jiffies_up_relative(mp_obj_t j) {
     return round_relative("round_jiffies_up_relative", j, true);
 }
-MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_relative_obj, round_jiffies_up_relative);
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_relative_obj, round_jiffies_up_relative);
+
+// --- the module -------------------------------------------------------------------------
+
+// _set_hz(hz): the HZ of the conversions (ktimers.core.HZ); called by core.init().  Task
+// context; returns None.
+static mp_obj_t jiffies__set_hz(mp_obj_t hz) {
+    if (!mp_obj_is_small_int(hz) && !mp_obj_is_exact_type(hz, &mp_type_int)) {
+        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("_set_hz: hz must be int, got %s"),
+            mp_obj_get_type_str(hz));
+    }
+    if (mp_binary_op(MP_BINARY_OP_LESS, hz, MP_OBJ_NEW_SMALL_INT(1)) == mp_const_true
+        || mp_binary_op(MP_BINARY_OP_MORE, hz, MP_OBJ_NEW_SMALL_INT(USEC_PER_SEC))
+        == mp_const_true) {
+        vstr_t vstr;
+        mp_print_t print;
+        vstr_init_print(&vstr, 48, &print);
+        mp_print_str(&print, "_set_hz: hz must be 1..1000000, got ");
+        mp_obj_print_helper(&print, hz, PRINT_REPR);
+        nlr_raise(mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str_from_vstr(&vstr)));
+    }
+    mp_obj_t core = kt_module_lookup_module(MP_OBJ_FROM_PTR(&kt_core_name_obj));
+    if (core == MP_OBJ_NULL) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("ktimers.core: not loaded"));
+    }
+    mp_store_attr(core, MP_QSTR_HZ, hz);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies__set_hz_obj, jiffies__set_hz);
+
+static mp_obj_t jiffies__bad(mp_obj_t fn, mp_obj_t arg, mp_obj_t v) {
+    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
+        mp_obj_str_get_str(fn), mp_obj_str_get_str(arg), mp_obj_get_type_str(v));
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(kt_jiffies__bad_obj, jiffies__bad);
+
+// HZ, INITIAL_JIFFIES and TICK_NSEC, from ktimers.core.HZ.  Any context (small ints).
+static mp_obj_t jiffies___getattr__(mp_obj_t name) {
+    qstr q = mp_obj_str_get_qstr(name);
+    if (q == MP_QSTR_HZ) {
+        return MP_OBJ_NEW_SMALL_INT(cur_hz());
+    } else if (q == MP_QSTR_INITIAL_JIFFIES) {
+        return u32_obj(initial_jiffies(cur_hz()));
+    } else if (q == MP_QSTR_TICK_NSEC) {
+        return u32_obj(tick_nsec(cur_hz()));
+    }
+    mp_raise_msg_varg(&mp_type_AttributeError,
+        MP_ERROR_TEXT("module 'ktimers.jiffies' has no attribute '%q'"), q);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies___getattr___obj, jiffies___getattr__);
+
+static const mp_rom_map_elem_t kt_jiffies_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_PTR(&kt_jiffies_name_obj) },
+    { MP_ROM_QSTR(MP_QSTR___getattr__), MP_ROM_PTR(&kt_jiffies___getattr___obj) },
+    { MP_ROM_QSTR(MP_QSTR_BITS_PER_LONG), MP_ROM_INT(32) },
+    { MP_ROM_QSTR(MP_QSTR_LONG_MAX), MP_ROM_PTR(&kt_long_max_obj) },
+    { MP_ROM_QSTR(MP_QSTR_MAX_JIFFY_OFFSET), MP_ROM_INT(MAX_JIFFY_OFFSET) },
+    { MP_ROM_QSTR(MP_QSTR_USER_HZ), MP_ROM_INT(USER_HZ) },
+    { MP_ROM_QSTR(MP_QSTR__set_hz), MP_ROM_PTR(&kt_jiffies__set_hz_obj) },
+    { MP_ROM_QSTR(MP_QSTR__bad), MP_ROM_PTR(&kt_jiffies__bad_obj) },
+    #define KT_ENTRY(name) { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_PTR(&kt_##name##_obj) },
+    KT_JIFFIES_FUNS(KT_ENTRY)
+};
+static MP_DEFINE_CONST_DICT(kt_jiffies_globals, kt_jiffies_globals_table);
+
+const mp_obj_module_t kt_jiffies_module = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&kt_jiffies_globals,
+};

@@ -45,15 +45,21 @@ static const kt_lazy_obj_t kt_lazy_objs[KT_NLAZY] = {
 static const MP_DEFINE_STR_OBJ(kt_parts_name_obj, "ktimers._parts");
 const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
 
-// sys.modules[name].<attr> (name: a str object, e.g. in ROM), or MP_OBJ_NULL if the module
-// is not loaded or has no such name.  Two dict probes, no allocation.
-mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr) {
+// sys.modules[name] (name: a str object, e.g. in ROM) if it is a module, else MP_OBJ_NULL;
+// and its global <attr>, or MP_OBJ_NULL if the module is not loaded or has no such name
+// (a module's __getattr__ is not called).  One and two dict probes, no allocation.
+mp_obj_t kt_module_lookup_module(mp_obj_t name) {
     mp_map_elem_t *m = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map, name,
         MP_MAP_LOOKUP);
-    if (m == NULL || !mp_obj_is_type(m->value, &mp_type_module)) {
+    return m == NULL || !mp_obj_is_type(m->value, &mp_type_module) ? MP_OBJ_NULL : m->value;
+}
+
+mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr) {
+    mp_obj_t m = kt_module_lookup_module(name);
+    if (m == MP_OBJ_NULL) {
         return MP_OBJ_NULL;
     }
-    mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m->value)->map,
+    mp_map_elem_t *a = mp_map_lookup(&mp_obj_module_get_globals(m)->map,
         MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
     return a == NULL ? MP_OBJ_NULL : a->value;
 }
@@ -153,9 +159,10 @@ mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr) {
     return mp_load_attr(m->value, mp_obj_str_get_qstr(attr));
 }
 
-// modules(): register the whole-module twins (ktime.c) in sys.modules as ktimers.ktime and
-// ktimers.defs, where `import ktimers` and its parts find them before any file.  Called by
-// the package first thing (lib/ktimers/__init__.py).  Task context; returns None.
+// modules(): register the whole modules in ROM in sys.modules -- ktimers.ktime, .defs
+// (ktime.c), .completion (completion.c) and .jiffies (jiffies.c) -- where `import ktimers`
+// and its parts find them before any file.  Called by the package first thing
+// (lib/ktimers/__init__.py).  Task context; returns None.
 static mp_obj_t kt_modules(void) {
     // keys interned as the import system interns module names (a frozen firmware has them
     // already; otherwise importing the Python files would intern them too)
@@ -166,6 +173,8 @@ static mp_obj_t kt_modules(void) {
         MP_OBJ_FROM_PTR(&kt_defs_module));
     mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.completion")),
         MP_OBJ_FROM_PTR(&kt_completion_module));
+    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.jiffies")),
+        MP_OBJ_FROM_PTR(&kt_jiffies_module));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_modules_obj, kt_modules);
@@ -178,8 +187,7 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_ktime), MP_ROM_PTR(&kt_ktime_module) },
     { MP_ROM_QSTR(MP_QSTR_defs), MP_ROM_PTR(&kt_defs_module) },
     { MP_ROM_QSTR(MP_QSTR_completion), MP_ROM_PTR(&kt_completion_module) },
-    #define KT_ENTRY(name) { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_PTR(&kt_##name##_obj) },
-    KT_JIFFIES_FUNS(KT_ENTRY)
+    { MP_ROM_QSTR(MP_QSTR_jiffies), MP_ROM_PTR(&kt_jiffies_module) },
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
 

@@ -10,6 +10,9 @@
 // is not loaded or lacks the name; allocates nothing (modktimers.c)
 mp_obj_t kt_module_lookup(mp_obj_t name, qstr attr);
 
+// sys.modules[name] if it is a module, else MP_OBJ_NULL
+mp_obj_t kt_module_lookup_module(mp_obj_t name);
+
 // sys.modules' key for ktimers.core (a str object in ROM)
 extern const mp_obj_str_t kt_core_name_obj;
 
@@ -20,8 +23,8 @@ mp_obj_t kt_module_attr(mp_obj_t name, qstr attr);
 // subclasses are refused, as the Python's `type(v) is not int`)
 void kt_check_int(const char *fn, const char *arg, mp_obj_t v);
 
-// The C twins of ktimers.jiffies' functions (jiffies.c), one X(name) each: the module
-// table binds _ktimers.<name> to kt_<name>_obj.
+// The functions of ktimers.jiffies (jiffies.c), one X(name) each: its module table binds
+// <name> to kt_<name>_obj.
 #define KT_JIFFIES_FUNS(X) \
     X(time_after) X(time_before) X(time_after_eq) X(time_before_eq) \
     X(time_in_range) X(time_in_range_open) \
@@ -36,18 +39,17 @@ void kt_check_int(const char *fn, const char *arg, mp_obj_t v);
     X(secs_to_jiffies) X(jiffies_to_clock_t) \
     X(round_jiffies) X(round_jiffies_up) X(round_jiffies_relative) X(round_jiffies_up_relative)
 
-#define KT_DECLARE_FUN(name) extern const mp_obj_fun_builtin_fixed_t kt_##name##_obj;
-KT_JIFFIES_FUNS(KT_DECLARE_FUN)
 
 // sys.modules[name].<attr> (attr a str), importing module name first if needed; task
 // context (a ROM module's __getattr__ loading a rarely used part)
 mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr);
 
 // whole modules in ROM: ktimers.ktime and ktimers.defs (ktime.c), ktimers.completion
-// (completion.c)
+// (completion.c), ktimers.jiffies (jiffies.c)
 extern const mp_obj_module_t kt_ktime_module;
 extern const mp_obj_module_t kt_defs_module;
 extern const mp_obj_module_t kt_completion_module;
+extern const mp_obj_module_t kt_jiffies_module;
 
 // An int constant past the small-int range (2**30 on 32-bit boards) as an object in ROM,
 // as mpy-tool freezes long int constants: KT_ROM_INT(name, negative, hi, lo) is the int

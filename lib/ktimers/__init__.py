@@ -59,7 +59,7 @@ except ImportError:
 
 # Bind the eager submodules first: the star imports below rebind the names
 # jiffies, printk, completion and kstruct to the kernel objects.
-from . import core, ktime, jiffies, printk, bug, kstruct, completion, delay, defs
+from . import core, ktime, jiffies, _printk, printk, bug, kstruct, completion, delay, defs
 from .ktime import *
 from .jiffies import *
 from .printk import *
@@ -73,10 +73,7 @@ from .core import ktime_get  # the core's clock itself (the C core's ktime.ktime
 
 ktime_get_ns = ktime_get_raw = ktime_get_raw_ns = ktime_get
 
-try:
-    del const  # copied by the star imports (micropython.const): not an API name
-except NameError:
-    pass
+globals().pop("const", None)  # copied by a star import (micropython.const): not an API name
 
 HZ = 0
 hrtimer_resolution = 1  # ns, as in high-resolution mode (exact ns on every board)

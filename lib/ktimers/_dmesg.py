@@ -7,13 +7,13 @@ printk's own path tries ``fmt % args`` first and comes here only when that
 fails (every C modifier is a ValueError for Python's %), so a program that
 logs plain formats never loads this module.
 
-The ring and its counters stay in ktimers.printk (_P below); this module
+The ring and its counters stay in ktimers._printk (_P below); this module
 reads and resets them there.  Contexts: softirq and task.
 """
 
 import sys
 
-_P = sys.modules["ktimers.printk"]  # not `from . import`: the package rebinds printk
+_P = sys.modules["ktimers._printk"]  # printk's state and engine
 
 
 # --- C format strings ----------------------------------------------------

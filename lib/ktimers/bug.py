@@ -12,13 +12,13 @@ Python has no __FILE__/__LINE__: WARN_ON takes the place as an optional string.
 
 import sys
 
-_p = sys.modules["ktimers.printk"]  # not `from . import`: the package binds printk()
+_p = sys.modules["ktimers._printk"]  # printk's state and engine
 
 
 def _warn_text(text):
     if _p._cur_module is not None:
         text = "%s [%s]" % (text, _p._cur_module)
-    _p._log(_p.LOGLEVEL_WARNING, "%s", ("WARNING: " + text,), False)
+    _p._log(4, "%s", ("WARNING: " + text,), False)
 
 
 def WARN(cond, fmt, *args):

@@ -30,7 +30,7 @@ where the IRQ reads it).
 from micropython import const
 from . import core
 from . import trace as _tr
-_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
+_pk = __import__("sys").modules["ktimers._printk"]  # printk's state (_cur_module)
 
 _SMALL_MAX = const(0x3FFFFFFF)
 

@@ -18,7 +18,7 @@ Softirq context; the queue itself is ktimers.hrtimer_base's.
 from micropython import const
 from . import core
 from . import trace as _tr
-_pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
+_pk = __import__("sys").modules["ktimers._printk"]  # printk's state and engine
 from . import hrtimer_base as _b
 
 _ENQUEUED = const(1)
@@ -69,7 +69,7 @@ def _run_queues():
             if took > max_hang_time:
                 max_hang_time = took
             if nr_hangs == 1:
-                _pk.printk("\x014hrtimer: interrupt took %d ns", took)
+                _pk._log(4, "hrtimer: interrupt took %d ns", (took,), False)
             delay = took if took < _HANG_MAX_NS else _HANG_MAX_NS
             core.hw.ce_set_next(_b._clamp_cyc(core.ns_to_cycles_up(delay)), _i._ce_irq)
             _b._ce_mode = _i._ce_irq

@@ -7,14 +7,15 @@ from ktimers import core
 from ktest import eq, raises
 import ktimers.printk
 P = sys.modules["ktimers.printk"]
+S = sys.modules["ktimers._printk"]  # the state and the console hook (_emit)
 B = sys.modules["ktimers.bug"]
 
 _init = getattr(ktimers, "init", None) or core.init
 
 
 console = []
-_emit0 = P._emit
-P._emit = console.append
+_emit0 = S._emit
+S._emit = console.append
 prev_mod = P.set_current_module(None)
 
 
@@ -202,6 +203,6 @@ eq(P.dmesg_dropped() - d0, 3, "drops counted")
 P.pr_info("back in task")
 eq(texts(), ["** 3 printk messages dropped **", "back in task"], "drop report (Linux text)")
 
-P._emit = _emit0
+S._emit = _emit0
 P.set_current_module(prev_mod)
 print("KTEST PASS")

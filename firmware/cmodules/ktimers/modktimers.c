@@ -160,7 +160,7 @@ mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr) {
 }
 
 // modules(): register the whole modules in ROM in sys.modules -- ktimers.ktime, .defs
-// (ktime.c), .completion (completion.c) and .jiffies (jiffies.c) -- where `import ktimers`
+// (ktime.c), .completion (completion.c), .jiffies (jiffies.c) and .delay (delay.c) -- where `import ktimers`
 // and its parts find them before any file.  Called by the package first thing
 // (lib/ktimers/__init__.py).  Task context; returns None.
 static mp_obj_t kt_modules(void) {
@@ -175,6 +175,8 @@ static mp_obj_t kt_modules(void) {
         MP_OBJ_FROM_PTR(&kt_completion_module));
     mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.jiffies")),
         MP_OBJ_FROM_PTR(&kt_jiffies_module));
+    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.delay")),
+        MP_OBJ_FROM_PTR(&kt_delay_module));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_modules_obj, kt_modules);
@@ -188,6 +190,7 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_defs), MP_ROM_PTR(&kt_defs_module) },
     { MP_ROM_QSTR(MP_QSTR_completion), MP_ROM_PTR(&kt_completion_module) },
     { MP_ROM_QSTR(MP_QSTR_jiffies), MP_ROM_PTR(&kt_jiffies_module) },
+    { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&kt_delay_module) },
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
 

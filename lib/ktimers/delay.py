@@ -27,13 +27,24 @@ def _spin(cycles):
         cycles -= step
 
 
+def _chk(fn, arg, v):
+    if type(v) is not int:
+        raise TypeError("%s: %s must be int, got %s" % (fn, arg, type(v).__name__))
+
+
 def ndelay(nsecs):
-    """Busy-wait at least nsecs.  Any context."""
-    _spin(-(-nsecs * core.CS_HZ // 1_000_000_000))
+    """Busy-wait at least nsecs.  Any context (allocation-free for small delays)."""
+    _chk("ndelay", "nsecs", nsecs)
+    hz = core.CS_HZ
+    if hz % 1000 == 0:  # small ints for small delays: ns * kHz / 10**6
+        _spin(-(-nsecs * (hz // 1000) // 1_000_000))
+    else:
+        _spin(-(-nsecs * hz // 1_000_000_000))
 
 
 def udelay(usecs):
     """Busy-wait at least usecs.  Any context (allocation-free for small delays)."""
+    _chk("udelay", "usecs", usecs)
     if core.CS_HZ % 1_000_000 == 0:
         _spin(usecs * (core.CS_HZ // 1_000_000))
     else:
@@ -41,5 +52,7 @@ def udelay(usecs):
 
 
 def mdelay(msecs):
+    """Busy-wait at least msecs milliseconds (udelay(1000) each).  Any context."""
+    _chk("mdelay", "msecs", msecs)
     for _ in range(msecs):
         udelay(1000)

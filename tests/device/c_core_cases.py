@@ -50,15 +50,17 @@ def run(hzs, vals, pairs, triples, one, two, three):
     print("C_CORE", c)  # ktimers.jiffies is the C core's ROM module
 
 
-# ktimers.ktime's arithmetic and the constants of ktime, defs and completion: a ROM module
-# each where the firmware has the C core (firmware/cmodules/ktimers/ktime.c, completion.c).
-#   run_ktime(vals, pairs, one, two)   one line per case or constant:
+# ktimers.ktime's arithmetic and the constants of the modules in mods (ktime, defs,
+# completion, jiffies, printk): a ROM module each where the firmware has the C core
+# (firmware/cmodules/ktimers/*.c), at HZ 250.
+#   run_ktime(vals, pairs, one, two, mods, attrs)   one line per case or constant:
 #     T <fn> <i> R <repr> | T <fn> <i> E <exception> <message>
 #     KC <module> <name> <repr>       every public int/str of the module
 #     KT_C <module> <True|False>      the module is the C core's (no __file__ in its dict)
-def run_ktime(vals, pairs, one, two):
+def run_ktime(vals, pairs, one, two, mods, attrs):
     import ktimers
 
+    ktimers.init("sim", hz=250)
     K = sys.modules["ktimers.ktime"]
     for fn in one:
         f = getattr(K, fn)
@@ -68,13 +70,15 @@ def run_ktime(vals, pairs, one, two):
         f = getattr(K, fn)
         for i in range(len(pairs)):
             _tcase(fn, i, f, pairs[i])
-    for name in ("ktime", "defs", "completion"):
+    for name in mods:
         m = sys.modules["ktimers." + name]
         d = m.__dict__  # not dir(): it probes every name, and __getattr__ would load parts
         for k in sorted(d):
             v = d[k]
             if k[0] != "_" and type(v) in (int, str):
                 print("KC %s %s %r" % (name, k, v))
+        for k in attrs.get(name, ()):  # names a ROM module computes (its __getattr__)
+            print("KC %s %s %r" % (name, k, getattr(m, k)))
         print("KT_C %s %s" % (name, "__file__" not in d))
 
 

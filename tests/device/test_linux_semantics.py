@@ -302,24 +302,38 @@ assert any("returned None" in l for l in P.dmesg_lines()), P.dmesg_lines()
 assert not hrtimer_active(hs), "treated as HRTIMER_NORESTART"
 
 # --- (6) all-or-nothing under MemoryError (fault injection at every allocation site) --
-# ktimers.ktime is a ROM module where the firmware has the C core (its attributes cannot be
-# replaced): the hrtimer modules then call a stand-in namespace holding the same functions,
-# so the injection reaches the same call sites.
-KT = sys.modules["ktimers.ktime"]
-try:
-    setattr(KT, "clock_offset", KT.clock_offset)
-except AttributeError:
+# ktimers.ktime and ktimers.printk are ROM modules where the firmware has the C core (their
+# attributes cannot be replaced): the modules that call them then hold a stand-in that
+# forwards every other name, so the injection reaches the same call sites.
 
-    class _KtCalls:
+
+class _Calls:
+    def __init__(self, m):
+        self._m = m
+
+    def __getattr__(self, name):
+        return getattr(self._m, name)
+
+
+def patchable(mod, names, users):
+    try:
+        setattr(mod, names[0], getattr(mod, names[0]))
+        return mod
+    except AttributeError:
         pass
+    ns = _Calls(mod)
+    for n in names:
+        setattr(ns, n, getattr(mod, n))
+    for m, g in users:
+        u = sys.modules["ktimers." + m]
+        eq(getattr(u, g), mod, "ktimers.%s.%s is %s" % (m, g, mod))
+        setattr(u, g, ns)
+    return ns
 
-    _kt_ns = _KtCalls()
-    _kt_ns.ktime_add_safe = KT.ktime_add_safe
-    _kt_ns.clock_offset = KT.clock_offset
-    for _m in ("hrtimer", "hrtimer_base"):
-        eq(sys.modules["ktimers." + _m]._kt, KT, "ktimers.%s calls ktimers.ktime" % _m)
-        sys.modules["ktimers." + _m]._kt = _kt_ns
-    KT = _kt_ns
+
+KT = patchable(sys.modules["ktimers.ktime"], ("ktime_add_safe", "clock_offset"),
+               (("hrtimer", "_kt"), ("hrtimer_base", "_kt")))
+PK = patchable(P, ("current_module",), (("timer", "_pk"), ("hrtimer", "_pk")))
 mods = (
     (core, "ktime_get"),
     (core, "jiffies"),
@@ -328,7 +342,7 @@ mods = (
     (core, "update_tick_budget"),
     (KT, "ktime_add_safe"),
     (KT, "clock_offset"),
-    (P, "current_module"),
+    (PK, "current_module"),
     (wheel, "_calc"),
 )
 state = [0, -1]  # calls so far, the call that fails

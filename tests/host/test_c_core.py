@@ -6,9 +6,10 @@ the same, case by case:
 - the jiffies twins (jiffies.c): every function, at nine HZ values (1 to 10,000), on edge
   values around the 30-, 31-, 32- and 64-bit boundaries, negatives, long ints and wrong
   types;
-- the ROM modules ktimers.ktime (ktime.c) on the same values, and the constants of
-  ktime, defs and completion.  (completion.c's behaviour is tests/device/test_completion.py,
-  which runs on the unix port's Python and on this firmware's C alike.)"""
+- ktimers.ktime's arithmetic (ktime.c) on the same values, and the constants of the ROM
+  modules ktime, defs, completion, jiffies and printk.  (The behaviour of completion.c,
+  delay.c and printk.c is tests/device/test_completion.py, test_timing.py and
+  test_printk.py, which run on the unix port's Python and on this firmware's C alike.)"""
 
 from __future__ import annotations
 
@@ -78,12 +79,15 @@ def _reference(name: str = "jiffies") -> ModuleType:
     saved = {k: sys.modules.get(k) for k in ("ktref", "ktref.core", "micropython")}
     sys.modules.update({"ktref": pkg, "ktref.core": core, "micropython": mp})
     try:
-        spec = importlib.util.spec_from_file_location(
-            f"ktref.{name}", ROOT / f"lib/ktimers/{name}.py"
-        )
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        for n in ("_printk", name) if name == "printk" else (name,):  # printk.py imports it
+            spec = importlib.util.spec_from_file_location(
+                f"ktref.{n}", ROOT / f"lib/ktimers/{n}.py"
+            )
+            assert spec is not None and spec.loader is not None
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[f"ktref.{n}"] = mod
+            saved.setdefault(f"ktref.{n}", None)
+            spec.loader.exec_module(mod)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -158,11 +162,13 @@ def test_c_jiffies_match_python_reference(board: Board) -> None:
 KT_ONE = ["ns_to_ktime", "us_to_ktime", "ms_to_ktime", "ktime_to_ns", "ktime_to_us",
           "ktime_to_ms", "clock_offset"]  # fmt: skip
 KT_TWO = ["ktime_set", "ktime_add", "ktime_sub", "ktime_add_safe", "ktime_divns"]
+ROM_MODS = ("ktime", "defs", "completion", "jiffies", "printk")
+ATTRS = {"jiffies": ("HZ", "INITIAL_JIFFIES", "TICK_NSEC")}  # computed by the ROM module
 KT_VALS = VALS + [9223372035, 9223372036, 9223372037, -(2**63), -(2**63) - 1, 11, 7, 4]
 
 
 def test_c_ktime_match_python_reference(board: Board) -> None:
-    call = f"\nrun_ktime({KT_VALS!r}, {PAIRS!r}, {KT_ONE!r}, {KT_TWO!r})\n"
+    call = f"\nrun_ktime({KT_VALS!r}, {PAIRS!r}, {KT_ONE!r}, {KT_TWO!r}, {ROM_MODS!r}, {ATTRS!r})\n"
     out = board.exec(CASES.read_text() + call, timeout=600)
     got: dict[tuple[str, int], str] = {}
     consts: dict[str, dict[str, str]] = {}
@@ -178,7 +184,7 @@ def test_c_ktime_match_python_reference(board: Board) -> None:
         elif ln.startswith("KT_C "):
             _, mod, flag = ln.split()
             rom[mod] = flag
-    assert rom == {"ktime": "True", "defs": "True", "completion": "True"}, rom  # C ran
+    assert rom == {m: "True" for m in ROM_MODS}, rom  # the C core's modules ran
 
     ref = _reference("ktime")
     want: dict[tuple[str, int], str] = {}
@@ -192,7 +198,9 @@ def test_c_ktime_match_python_reference(board: Board) -> None:
     bad = [(k, got[k], want[k]) for k in want if got[k] != want[k]]
     assert not bad, f"{len(bad)} of {len(want)} differ, e.g. {bad[:8]}"
 
-    for mod in ("ktime", "defs", "completion"):
+    for mod in ROM_MODS:
         r = vars(_reference(mod))
+        if mod == "jiffies":
+            r["_set_hz"](250)
         exp = {k: repr(v) for k, v in r.items() if k[0] != "_" and type(v) in (int, str)}
         assert consts.get(mod) == exp, (mod, consts.get(mod), exp)

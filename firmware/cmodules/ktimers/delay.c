@@ -55,17 +55,26 @@ static void spin(mp_obj_t cycles) {
     }
 }
 
+// ceil(v * num / den) for an int v of any size: -(-v * num // den)
+static mp_obj_t ceil_scale(mp_obj_t v, mp_int_t num, mp_int_t den) {
+    mp_obj_t neg = mp_binary_op(MP_BINARY_OP_MULTIPLY, mp_unary_op(MP_UNARY_OP_NEGATIVE, v),
+        MP_OBJ_NEW_SMALL_INT(num));
+    return mp_unary_op(MP_UNARY_OP_NEGATIVE,
+        mp_binary_op(MP_BINARY_OP_FLOOR_DIVIDE, neg, MP_OBJ_NEW_SMALL_INT(den)));
+}
+
 static mp_obj_t ndelay(mp_obj_t nsecs) {
-    // cycles = ceil(nsecs * CS_HZ / 10**9) = -(-nsecs * CS_HZ // 10**9)
-    mp_obj_t neg = mp_binary_op(MP_BINARY_OP_MULTIPLY, mp_unary_op(MP_UNARY_OP_NEGATIVE, nsecs),
-        core_attr(MP_QSTR_CS_HZ));
-    spin(mp_unary_op(MP_UNARY_OP_NEGATIVE, mp_binary_op(MP_BINARY_OP_FLOOR_DIVIDE, neg,
-        MP_OBJ_NEW_SMALL_INT(1000000000))));
+    kt_check_int("ndelay", "nsecs", nsecs);
+    mp_int_t hz = mp_obj_get_int(core_attr(MP_QSTR_CS_HZ));
+    // small ints for small delays: ns * kHz / 10**6 when the counter's rate is whole kHz
+    spin(hz % 1000 == 0 ? ceil_scale(nsecs, hz / 1000, 1000000)
+                        : ceil_scale(nsecs, hz, 1000000000));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_ndelay_obj, ndelay);
 
 static mp_obj_t udelay(mp_obj_t usecs) {
+    kt_check_int("udelay", "usecs", usecs);
     mp_int_t cs_hz = mp_obj_get_int(core_attr(MP_QSTR_CS_HZ));
     if (cs_hz % 1000000 == 0) {
         spin(mp_binary_op(MP_BINARY_OP_MULTIPLY, usecs, MP_OBJ_NEW_SMALL_INT(cs_hz / 1000000)));
@@ -77,6 +86,7 @@ static mp_obj_t udelay(mp_obj_t usecs) {
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_udelay_obj, udelay);
 
 static mp_obj_t mdelay(mp_obj_t msecs) {
+    kt_check_int("mdelay", "msecs", msecs);
     for (mp_int_t i = mp_obj_get_int(msecs); i > 0; --i) {
         udelay(MP_OBJ_NEW_SMALL_INT(1000));
     }

@@ -64,16 +64,6 @@ static bool is_negative(mp_obj_t v) {
     return mp_obj_int_sign(v) < 0;
 }
 
-// ValueError "<fn>: <arg> must be >= 0, got <v>" (v printed in full, any size)
-static NORETURN void kt_raise_negative(const char *fn, const char *arg, mp_obj_t v) {
-    vstr_t vstr;
-    mp_print_t print;
-    vstr_init_print(&vstr, 48, &print);
-    mp_printf(&print, "%s: %s must be >= 0, got ", fn, arg);
-    mp_obj_print_helper(&print, v, PRINT_REPR);
-    nlr_raise(mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str_from_vstr(&vstr)));
-}
-
 static mp_obj_t u32_obj(uint32_t v) {
     return mp_obj_new_int_from_uint(v);
 }
@@ -356,7 +346,7 @@ static uint64_t ns_to_j64(uint64_t n, uint32_t hz) {
 static mp_obj_t nsecs_to_jiffies64(mp_obj_t n) {
     kt_check_int("nsecs_to_jiffies64", "n", n);
     if (is_negative(n)) {
-        kt_raise_negative("nsecs_to_jiffies64", "n", n);
+        kt_raise_with_int(&mp_type_ValueError, "nsecs_to_jiffies64: n must be >= 0, got ", n);
     }
     return u64_obj(ns_to_j64(low64(n), cur_hz()));
 }
@@ -365,7 +355,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies64_obj, nsecs_to_jiffies64);
 static mp_obj_t nsecs_to_jiffies(mp_obj_t n) {
     kt_check_int("nsecs_to_jiffies", "n", n);
     if (is_negative(n)) {
-        kt_raise_negative("nsecs_to_jiffies", "n", n);
+        kt_raise_with_int(&mp_type_ValueError, "nsecs_to_jiffies: n must be >= 0, got ", n);
     }
     return u32_obj((uint32_t)ns_to_j64(low64(n), cur_hz()));
 }
@@ -374,7 +364,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(kt_nsecs_to_jiffies_obj, nsecs_to_jiffies);
 static mp_obj_t secs_to_jiffies(mp_obj_t s) {
     kt_check_int("secs_to_jiffies", "s", s);
     if (is_negative(s)) {
-        kt_raise_negative("secs_to_jiffies", "s", s);
+        kt_raise_with_int(&mp_type_ValueError, "secs_to_jiffies: s must be >= 0, got ", s);
     }
     return u32_obj(low32(s) * cur_hz());
 }
@@ -429,19 +419,11 @@ static MP_DEFINE_CONST_FUN_OBJ_1(kt_round_jiffies_up_relative_obj, round_jiffies
 // _set_hz(hz): the HZ of the conversions (ktimers.core.HZ); called by core.init().  Task
 // context; returns None.
 static mp_obj_t jiffies__set_hz(mp_obj_t hz) {
-    if (!mp_obj_is_small_int(hz) && !mp_obj_is_exact_type(hz, &mp_type_int)) {
-        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("_set_hz: hz must be int, got %s"),
-            mp_obj_get_type_str(hz));
-    }
+    kt_check_int("_set_hz", "hz", hz);
     if (mp_binary_op(MP_BINARY_OP_LESS, hz, MP_OBJ_NEW_SMALL_INT(1)) == mp_const_true
         || mp_binary_op(MP_BINARY_OP_MORE, hz, MP_OBJ_NEW_SMALL_INT(USEC_PER_SEC))
         == mp_const_true) {
-        vstr_t vstr;
-        mp_print_t print;
-        vstr_init_print(&vstr, 48, &print);
-        mp_print_str(&print, "_set_hz: hz must be 1..1000000, got ");
-        mp_obj_print_helper(&print, hz, PRINT_REPR);
-        nlr_raise(mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str_from_vstr(&vstr)));
+        kt_raise_with_int(&mp_type_ValueError, "_set_hz: hz must be 1..1000000, got ", hz);
     }
     mp_obj_t core = kt_module_lookup_module(MP_OBJ_FROM_PTR(&kt_core_name_obj));
     if (core == MP_OBJ_NULL) {
@@ -451,12 +433,6 @@ static mp_obj_t jiffies__set_hz(mp_obj_t hz) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_jiffies__set_hz_obj, jiffies__set_hz);
-
-static mp_obj_t jiffies__bad(mp_obj_t fn, mp_obj_t arg, mp_obj_t v) {
-    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
-        mp_obj_str_get_str(fn), mp_obj_str_get_str(arg), mp_obj_get_type_str(v));
-}
-static MP_DEFINE_CONST_FUN_OBJ_3(kt_jiffies__bad_obj, jiffies__bad);
 
 // HZ, INITIAL_JIFFIES and TICK_NSEC, from ktimers.core.HZ.  Any context (small ints).
 static mp_obj_t jiffies___getattr__(mp_obj_t name) {
@@ -481,7 +457,7 @@ static const mp_rom_map_elem_t kt_jiffies_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_MAX_JIFFY_OFFSET), MP_ROM_INT(MAX_JIFFY_OFFSET) },
     { MP_ROM_QSTR(MP_QSTR_USER_HZ), MP_ROM_INT(USER_HZ) },
     { MP_ROM_QSTR(MP_QSTR__set_hz), MP_ROM_PTR(&kt_jiffies__set_hz_obj) },
-    { MP_ROM_QSTR(MP_QSTR__bad), MP_ROM_PTR(&kt_jiffies__bad_obj) },
+    { MP_ROM_QSTR(MP_QSTR__bad), MP_ROM_PTR(&kt_bad_obj) },
     #define KT_ENTRY(name) { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_PTR(&kt_##name##_obj) },
     KT_JIFFIES_FUNS(KT_ENTRY)
 };

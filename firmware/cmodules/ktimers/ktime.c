@@ -58,23 +58,7 @@ static bool less(mp_obj_t a, mp_obj_t b) {
     return mp_binary_op(MP_BINARY_OP_LESS, a, b) == mp_const_true;
 }
 
-// <exc>("<text><v>"): v printed in full, any size (the Python's "%d" % v)
-static NORETURN void raise_with_int(const mp_obj_type_t *exc, const char *text, mp_obj_t v) {
-    vstr_t vstr;
-    mp_print_t print;
-    vstr_init_print(&vstr, 48, &print);
-    mp_print_str(&print, text);
-    mp_obj_print_helper(&print, v, PRINT_REPR);
-    nlr_raise(mp_obj_new_exception_arg1(exc, mp_obj_new_str_from_vstr(&vstr)));
-}
-
 // --- the argument checks, shared with ktimers._ktime (as _bad and _ints) -----------------
-
-static mp_obj_t ktime__bad(mp_obj_t fn, mp_obj_t arg, mp_obj_t v) {
-    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
-        mp_obj_str_get_str(fn), mp_obj_str_get_str(arg), mp_obj_get_type_str(v));
-}
-static MP_DEFINE_CONST_FUN_OBJ_3(kt_ktime__bad_obj, ktime__bad);
 
 static void ints(const char *fn, const char *an, mp_obj_t a, const char *bn, mp_obj_t b) {
     kt_check_int(fn, an, a);
@@ -146,7 +130,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(kt_ktime_add_safe_obj, ktime_add_safe);
 static mp_obj_t ktime_divns(mp_obj_t kt, mp_obj_t div) {
     ints("ktime_divns", "kt", kt, "div", div);
     if (mp_obj_int_sign(div) <= 0) {
-        raise_with_int(&mp_type_ValueError, "ktime_divns: div must be > 0, got ", div);
+        kt_raise_with_int(&mp_type_ValueError, "ktime_divns: div must be > 0, got ", div);
     }
     if (mp_obj_int_sign(kt) < 0) {
         mp_obj_t q = mp_binary_op(MP_BINARY_OP_FLOOR_DIVIDE,
@@ -214,7 +198,7 @@ static mp_obj_t clock_offset(mp_obj_t clockid) {
         case CLOCK_TAI:
             return add(core_attr(MP_QSTR__offs_real), core_attr(MP_QSTR__offs_tai));
         default:
-            raise_with_int(&mp_type_ValueError, "clock_offset: unknown clockid ", clockid);
+            kt_raise_with_int(&mp_type_ValueError, "clock_offset: unknown clockid ", clockid);
     }
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_clock_offset_obj, clock_offset);
@@ -242,7 +226,7 @@ static const mp_rom_map_elem_t kt_ktime_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_CLOCK_MONOTONIC_RAW), MP_ROM_INT(CLOCK_MONOTONIC_RAW) },
     { MP_ROM_QSTR(MP_QSTR_CLOCK_BOOTTIME), MP_ROM_INT(CLOCK_BOOTTIME) },
     { MP_ROM_QSTR(MP_QSTR_CLOCK_TAI), MP_ROM_INT(CLOCK_TAI) },
-    { MP_ROM_QSTR(MP_QSTR__bad), MP_ROM_PTR(&kt_ktime__bad_obj) },
+    { MP_ROM_QSTR(MP_QSTR__bad), MP_ROM_PTR(&kt_bad_obj) },
     { MP_ROM_QSTR(MP_QSTR__ints), MP_ROM_PTR(&kt_ktime__ints_obj) },
     { MP_ROM_QSTR(MP_QSTR_ktime_set), MP_ROM_PTR(&kt_ktime_set_obj) },
     { MP_ROM_QSTR(MP_QSTR_ns_to_ktime), MP_ROM_PTR(&kt_ns_to_ktime_obj) },

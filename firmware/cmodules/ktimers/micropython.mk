@@ -5,3 +5,4 @@ SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/jiffies.c
 SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/ktime.c
 SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/completion.c
 SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/delay.c
+SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/printk.c

@@ -143,6 +143,24 @@ static mp_obj_t kt_lazy(mp_obj_t i_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_lazy_obj, kt_lazy);
 
+// <exc>("<text><v>"): v printed in full, any size (the Python's "%d" % v)
+NORETURN void kt_raise_with_int(const mp_obj_type_t *exc, const char *text, mp_obj_t v) {
+    vstr_t vstr;
+    mp_print_t print;
+    vstr_init_print(&vstr, 48, &print);
+    mp_print_str(&print, text);
+    mp_obj_print_helper(&print, v, PRINT_REPR);
+    nlr_raise(mp_obj_new_exception_arg1(exc, mp_obj_new_str_from_vstr(&vstr)));
+}
+
+// _bad(fn, arg, v): raise kt_check_int's TypeError for v (the modules' _bad helper, which
+// the Python parts loaded later call)
+static mp_obj_t kt_bad(mp_obj_t fn, mp_obj_t arg, mp_obj_t v) {
+    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s: %s must be int, got %s"),
+        mp_obj_str_get_str(fn), mp_obj_str_get_str(arg), mp_obj_get_type_str(v));
+}
+MP_DEFINE_CONST_FUN_OBJ_3(kt_bad_obj, kt_bad);
+
 // sys.modules[name].<attr> for a str attr, importing module name first if it is not
 // loaded (a module __getattr__ that loads a rarely used part).  Task context.
 mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr) {
@@ -159,10 +177,10 @@ mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr) {
     return mp_load_attr(m->value, mp_obj_str_get_qstr(attr));
 }
 
-// modules(): register the whole modules in ROM in sys.modules -- ktimers.ktime, .defs
-// (ktime.c), .completion (completion.c), .jiffies (jiffies.c) and .delay (delay.c) -- where `import ktimers`
-// and its parts find them before any file.  Called by the package first thing
-// (lib/ktimers/__init__.py).  Task context; returns None.
+// modules(): register the whole modules in ROM in sys.modules, where `import ktimers` and
+// its parts find them before any file: ktimers.ktime and .defs (ktime.c), .completion
+// (completion.c), .jiffies (jiffies.c), .delay (delay.c) and .printk (printk.c).  Called
+// by the package first thing (lib/ktimers/__init__.py).  Task context; returns None.
 static mp_obj_t kt_modules(void) {
     // keys interned as the import system interns module names (a frozen firmware has them
     // already; otherwise importing the Python files would intern them too)
@@ -177,6 +195,8 @@ static mp_obj_t kt_modules(void) {
         MP_OBJ_FROM_PTR(&kt_jiffies_module));
     mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.delay")),
         MP_OBJ_FROM_PTR(&kt_delay_module));
+    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.printk")),
+        MP_OBJ_FROM_PTR(&kt_printk_module));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_modules_obj, kt_modules);
@@ -191,6 +211,7 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_completion), MP_ROM_PTR(&kt_completion_module) },
     { MP_ROM_QSTR(MP_QSTR_jiffies), MP_ROM_PTR(&kt_jiffies_module) },
     { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&kt_delay_module) },
+    { MP_ROM_QSTR(MP_QSTR_printk), MP_ROM_PTR(&kt_printk_module) },
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
 

@@ -40,17 +40,25 @@ void kt_check_int(const char *fn, const char *arg, mp_obj_t v);
     X(round_jiffies) X(round_jiffies_up) X(round_jiffies_relative) X(round_jiffies_up_relative)
 
 
+// _bad(fn, arg, v) for the modules' tables: TypeError "<fn>: <arg> must be int, got <type>"
+extern const mp_obj_fun_builtin_fixed_t kt_bad_obj;
+
+// raise <exc>("<text><v>"), v printed in full (an int of any size: the Python's "%d" % v)
+NORETURN void kt_raise_with_int(const mp_obj_type_t *exc, const char *text, mp_obj_t v);
+
 // sys.modules[name].<attr> (attr a str), importing module name first if needed; task
 // context (a ROM module's __getattr__ loading a rarely used part)
 mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr);
 
 // whole modules in ROM: ktimers.ktime and ktimers.defs (ktime.c), ktimers.completion
-// (completion.c), ktimers.jiffies (jiffies.c), ktimers.delay (delay.c)
+// (completion.c), ktimers.jiffies (jiffies.c), ktimers.delay (delay.c), ktimers.printk
+// (printk.c)
 extern const mp_obj_module_t kt_ktime_module;
 extern const mp_obj_module_t kt_defs_module;
 extern const mp_obj_module_t kt_completion_module;
 extern const mp_obj_module_t kt_jiffies_module;
 extern const mp_obj_module_t kt_delay_module;
+extern const mp_obj_module_t kt_printk_module;
 
 // An int constant past the small-int range (2**30 on 32-bit boards) as an object in ROM,
 // as mpy-tool freezes long int constants: KT_ROM_INT(name, negative, hi, lo) is the int

@@ -60,14 +60,24 @@ except ImportError:
 # Bind the eager submodules first: the star imports below rebind the names
 # jiffies, printk, completion and kstruct to the kernel objects.
 from . import core, ktime, jiffies, _printk, printk, bug, kstruct, completion, delay, defs
-from .ktime import *
-from .jiffies import *
-from .printk import *
-from .bug import *
+
+
+def _star(*mods):
+    # `from .<m> import *` for each of mods, without the import system building the name
+    # "ktimers.<m>" (it would intern it: heap for a qstr the C core's ROM modules never need)
+    g = globals()
+    for m in mods:
+        for k, v in m.__dict__.items():
+            if not k.startswith("_"):
+                g[k] = v
+
+
+_star(ktime, jiffies, printk, bug)
 from .kstruct import *  # eager: programs subclass kstruct (a proxy cannot be a base class)
-from .completion import *  # eager: complete() is for any context, hard IRQ included
-from .delay import *  # eager: udelay/ndelay/mdelay are for any context
-from .defs import *  # the timer and hrtimer flags and modes: ints
+# completion: eager, complete() is for any context, hard IRQ included; delay: the same for
+# udelay/ndelay/mdelay; defs: the timer and hrtimer flags and modes (ints)
+_star(completion, delay, defs)
+del _star
 from .core import init, deinit, get_jiffies_64, jiffies, in_interrupt, in_softirq, in_hardirq
 from .core import ktime_get  # the core's clock itself (the C core's ktime.ktime_get calls it)
 
@@ -79,10 +89,14 @@ HZ = 0
 hrtimer_resolution = 1  # ns, as in high-resolution mode (exact ns on every board)
 
 # The parts that load on first use, and their proxies (ktimers._parts): the
-# names are bound here by its import.  It keeps its own globals so the
-# package's namespace stays under 293 names, a size step of MicroPython's dict
-# (the next is 389 slots, 768 bytes more).
-from ._parts import _mod
+# names are bound here by its import -- or, where the firmware has the C core,
+# by _ktimers.install(), and ktimers._parts loads with the first call of a
+# proxy.  It keeps its own globals so the package's namespace stays under 293
+# names, a size step of MicroPython's dict (the next is 389 slots, 768 bytes more).
+try:
+    _mod = __import__("_ktimers").install() and __import__("_ktimers").mod
+except ImportError:
+    from ._parts import _mod
 
 
 def init(backend=None, hz=None, **cfg):  # noqa: F811 - keeps ktimers.HZ current

@@ -8,11 +8,13 @@ Each logs a ``WARNING: ...`` record at KERN_WARNING in the dmesg ring (with
 `` [module]`` when a module is current) and returns bool(cond).  Softirq and
 task context; in hard IRQ nothing is stored and printk counts a drop.
 Python has no __FILE__/__LINE__: WARN_ON takes the place as an optional string.
+
+Where the firmware has the C core this module is a ROM module
+(firmware/cmodules/ktimers/bug.c) with the same behaviour; this file is the
+reference and the fallback.
 """
 
-import sys
-
-_p = sys.modules["ktimers._printk"]  # printk's state and engine
+_p = __import__("sys").modules["ktimers._printk"]  # printk's state and engine (no `sys` here: star-exported)
 
 
 def _warn_text(text):

@@ -58,7 +58,7 @@ CLOCK_TAI = 11
 
 _EINVAL = const(22)
 
-import sys
+import sys as _sys
 
 from . import core as _core  # core imports only jiffies: no cycle
 
@@ -215,8 +215,8 @@ def clock_offset(clockid):
 
 def __getattr__(name):
     # the rarely used helpers (ktimers._ktime), loaded on first use
-    m = sys.modules.get("ktimers._ktime")
+    m = _sys.modules.get("ktimers._ktime")
     if m is None:
         __import__("ktimers._ktime")
-        m = sys.modules["ktimers._ktime"]
+        m = _sys.modules["ktimers._ktime"]
     return getattr(m, name)

@@ -3,7 +3,8 @@
 # number, a resolved call passes positional and keyword arguments through without
 # allocating; on the unix port (built without the C core) they are ktimers._parts' Python
 # classes.  Both: a proxy the package does not bind, or one called without ktimers, raises a
-# clear error and changes nothing.
+# clear error and changes nothing.  With the C core the package binds the proxies itself
+# and ktimers._parts loads with the first call of one.
 import sys
 import gc
 import micropython
@@ -12,8 +13,6 @@ from ktest import eq, raises
 import ktimers
 from ktimers import *
 
-P = sys.modules["ktimers._parts"]
-nlazy = sum(len(P._LAZY[i]) for i in range(1, len(P._LAZY), 2))
 try:
     import _ktimers
 
@@ -22,6 +21,15 @@ except ImportError:
     have_c = False
 # the unix port here is built without the C core; the emulated firmware always has it
 eq(have_c, sys.platform != "linux", "C core present exactly on the emulated firmware")
+# with the C core the package binds the proxies itself (_ktimers.install): ktimers._parts
+# loads with the first call of one
+eq("ktimers._parts" in sys.modules, not have_c, "ktimers._parts loaded by the import")
+__import__("ktimers._parts")
+P = sys.modules["ktimers._parts"]
+names = tuple(n for i in range(1, len(P._LAZY), 2) for n in P._LAZY[i])
+nlazy = len(names)
+if have_c:
+    eq(_ktimers.lazy_names(), names, "the C core's lazy names are _parts._LAZY's, in order")
 
 p = ktime_compare  # not loaded yet: a proxy
 eq(isinstance(p, P._lazy), True, "a lazy name is bound to a proxy")
@@ -69,14 +77,14 @@ else:
     eq((p(5, 3), p(cmp1=2, cmp2=2)), (1, 0), "resolved calls (Python proxy: they allocate)")
 raises(TypeError, p, (1,))  # the real function's own error comes through
 
-# a proxy called while ktimers._parts is not loaded: a clear error, nothing changed
+# a proxy called while ktimers is not loaded: a clear error, nothing changed
 q = timer_list_show  # still a proxy (proc not loaded)
-saved = sys.modules.pop("ktimers._parts")
+saved = sys.modules.pop("ktimers")
 try:
     if have_c:
         raises(RuntimeError, q, (), "lazy proxy without ktimers")
 finally:
-    sys.modules["ktimers._parts"] = saved
+    sys.modules["ktimers"] = saved
 eq("ktimers.proc" in sys.modules, False, "nothing loaded by the failed call")
 eq(len(timer_list_lines()) > 0, True, "the part loads normally afterwards")
 print("KTEST PASS")

@@ -1,23 +1,33 @@
 // _ktimers -- the optional C core of ktimers (the pure-Python fallback is lib/ktimers).
 //
 //     import _ktimers
+//     _ktimers.modules()        # ROM modules in sys.modules: ktimers.ktime, .jiffies ...
+//     _ktimers.install()        # the package's lazily loaded names -> ROM proxies
 //     p = _ktimers.lazy(0)      # a proxy object in ROM: no heap, no GC work
 //
-// ktimers binds every name of a part that loads on first use (ktimers._parts) to a proxy.
-// In Python a proxy is an instance of a class: 16 bytes of heap each, ~100 of them, and
-// every gc.collect() marks each one.  Here the proxies are a const array in flash: the
+// The package calls modules() first thing and install() last (lib/ktimers/__init__.py).
+// The whole modules live in their own files (ktime.c, jiffies.c, completion.c, delay.c,
+// bug.c, printk.c); this file has the proxies and what the files share.
+//
+// ktimers binds every name of a part that loads on first use to a proxy.  In Python a
+// proxy is an instance of a class in ktimers._parts: 16 bytes of heap each, ~100 of them,
+// and every gc.collect() marks each one.  Here the proxies are a const array in flash: the
 // package's dict points at them, the collector skips them (they are outside the heap), and
-// `import ktimers` saves their heap.
+// install() binds them without loading ktimers._parts.
 //
 // A proxy has no state.  Calling one looks it up in ktimers._parts._res (proxy -> the real
 // object, filled when its part loads) and, the first time, calls ktimers._parts._resolve(p)
-// to load the part.  The arguments are passed through as they came (positional and keyword,
-// no tuple or dict built), so a resolved proxy allocates nothing: hard-IRQ code may call
-// one.  The hooks are found through sys.modules on each call, so nothing here outlives a
-// soft reset.
+// to load the part (importing ktimers._parts first if no proxy was called yet).  The
+// arguments are passed through as they came (positional and keyword, no tuple or dict
+// built), so a resolved proxy allocates nothing: hard-IRQ code may call one.  The hooks are
+// found through sys.modules on each call, so nothing here outlives a soft reset.
 //
 //     lazy(i)       proxy number i, 0 <= i < NLAZY (the same object for the same i)
 //     NLAZY         how many there are
+//     install()     bind proxy i to the package's lazily loaded name i (task context)
+//     lazy_names()  those names, as _parts._LAZY lists them (a tuple; for the tests)
+//     mod(name)     ktimers._parts._mod(name): load a part, return its module (task)
+//     modules()     register the ROM modules (task context)
 //
 // Cost: a resolved call is three dict lookups -- sys.modules (by a ROM str: a 14-byte hash),
 // the module's globals (by qstr) and _res (by identity) -- O(1), about 0.5 us on the
@@ -38,6 +48,45 @@ extern const mp_obj_type_t kt_lazy_type;
 
 static const kt_lazy_obj_t kt_lazy_objs[KT_NLAZY] = {
     [0 ... KT_NLAZY - 1] = {{&kt_lazy_type}},
+};
+
+// The lazily loaded names, in ktimers._parts._LAZY's order: name i is bound to proxy i.
+// tests/device/test_lazy_core.py checks this list against _LAZY.
+static const qstr_short_t kt_lazy_names[] = {
+    MP_QSTR_timer_list, MP_QSTR_timer_setup, MP_QSTR_timer_pending, MP_QSTR_mod_timer,
+    MP_QSTR_mod_timer_pending, MP_QSTR_timer_reduce, MP_QSTR_add_timer,
+    MP_QSTR_add_timer_local, MP_QSTR_add_timer_global, MP_QSTR_timer_delete,
+    MP_QSTR_timer_delete_sync, MP_QSTR_del_timer, MP_QSTR_del_timer_sync, MP_QSTR_wheel_check,
+    MP_QSTR_hrtimer, MP_QSTR_hrtimer_setup, MP_QSTR_hrtimer_init, MP_QSTR_hrtimer_cancel,
+    MP_QSTR_hrtimer_start_range_ns, MP_QSTR_hrtimer_start, MP_QSTR_hrtimer_start_expires,
+    MP_QSTR_hrtimer_restart, MP_QSTR_hrtimer_try_to_cancel, MP_QSTR_hrtimer_forward,
+    MP_QSTR_hrtimer_forward_now, MP_QSTR_hrtimer_active, MP_QSTR_hrtimer_is_queued,
+    MP_QSTR_hrtimer_callback_running, MP_QSTR_hrtimer_get_expires,
+    MP_QSTR_hrtimer_get_softexpires, MP_QSTR_hrtimer_get_remaining,
+    MP_QSTR_hrtimer_set_expires, MP_QSTR_hrtimer_set_expires_range_ns,
+    MP_QSTR_hrtimer_add_expires, MP_QSTR_hrtimer_add_expires_ns, MP_QSTR_clock_was_set,
+    MP_QSTR_module_init, MP_QSTR_module_exit, MP_QSTR_module_param, MP_QSTR_MODULE_PARM_DESC,
+    MP_QSTR_MODULE_LICENSE, MP_QSTR_MODULE_AUTHOR, MP_QSTR_MODULE_DESCRIPTION, MP_QSTR_modinfo,
+    MP_QSTR_insmod, MP_QSTR_rmmod, MP_QSTR_lsmod, MP_QSTR_timer_list_lines,
+    MP_QSTR_timer_list_show, MP_QSTR_DEFINE_TIMER, MP_QSTR_init_timer, MP_QSTR_setup_timer,
+    MP_QSTR_add_timer_on, MP_QSTR_timer_delete_sync_try, MP_QSTR_try_to_del_timer_sync,
+    MP_QSTR_timer_shutdown, MP_QSTR_timer_shutdown_sync, MP_QSTR_wait_for_completion,
+    MP_QSTR_wait_for_completion_timeout, MP_QSTR_wait_for_completion_interruptible,
+    MP_QSTR_wait_for_completion_interruptible_timeout, MP_QSTR_wait_for_completion_killable,
+    MP_QSTR_wait_for_completion_killable_timeout, MP_QSTR_hrtimer_sleeper,
+    MP_QSTR_hrtimer_setup_sleeper_on_stack, MP_QSTR_hrtimer_sleeper_start_expires,
+    MP_QSTR_schedule_hrtimeout_range, MP_QSTR_schedule_hrtimeout, MP_QSTR_hrtimer_nanosleep,
+    MP_QSTR_schedule_timeout, MP_QSTR_schedule_timeout_uninterruptible,
+    MP_QSTR_schedule_timeout_interruptible, MP_QSTR_schedule_timeout_idle, MP_QSTR_msleep,
+    MP_QSTR_msleep_interruptible, MP_QSTR_ssleep, MP_QSTR_usleep_range, MP_QSTR_fsleep,
+    MP_QSTR_ktime_add_ns, MP_QSTR_ktime_sub_ns, MP_QSTR_ktime_add_us, MP_QSTR_ktime_add_ms,
+    MP_QSTR_ktime_sub_us, MP_QSTR_ktime_sub_ms, MP_QSTR_ktime_us_delta, MP_QSTR_ktime_ms_delta,
+    MP_QSTR_ktime_compare, MP_QSTR_ktime_after, MP_QSTR_ktime_before,
+    MP_QSTR_ktime_to_timespec64, MP_QSTR_ktime_to_timespec, MP_QSTR_timespec64_to_ktime,
+    MP_QSTR_ktime_get_seconds, MP_QSTR_ktime_get_real_seconds, MP_QSTR_ktime_get_clock,
+    MP_QSTR_do_settimeofday64, MP_QSTR_ktime_set_real, MP_QSTR_timekeeping_set_tai_offset,
+    MP_QSTR_dmesg, MP_QSTR_dmesg_entries, MP_QSTR_dmesg_lines, MP_QSTR_dmesg_clear,
+    MP_QSTR_dmesg_resize, MP_QSTR_print_exception_to_dmesg,
 };
 
 // sys.modules' key for ktimers._parts: a str object in ROM (a qstr lookup by text would
@@ -97,11 +146,12 @@ static mp_obj_t kt_lazy_target(mp_obj_t self) {
             return e->value;
         }
     }
-    mp_obj_t resolve = kt_parts_attr(MP_QSTR__resolve);
-    if (resolve == MP_OBJ_NULL) {
+    if (kt_module_lookup_module(MP_OBJ_NEW_QSTR(MP_QSTR_ktimers)) == MP_OBJ_NULL) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("ktimers: lazy proxy without ktimers"));
     }
-    return mp_call_function_1(resolve, self);
+    // ktimers._parts loads here if it is not loaded (install() binds the proxies without it)
+    return mp_call_function_1(kt_import_attr(MP_OBJ_FROM_PTR(&kt_parts_name_obj),
+        MP_OBJ_NEW_QSTR(MP_QSTR__resolve)), self);
 }
 
 static mp_obj_t kt_lazy_call(mp_obj_t self, size_t n_args, size_t n_kw, const mp_obj_t *args) {
@@ -110,19 +160,19 @@ static mp_obj_t kt_lazy_call(mp_obj_t self, size_t n_args, size_t n_kw, const mp
 
 static void kt_lazy_print(const mp_print_t *print, mp_obj_t self, mp_print_kind_t kind) {
     (void)kind;
-    // The name is wherever the package binds this proxy: ktimers._parts._name(p) finds it.
-    mp_obj_t name_fn = kt_parts_attr(MP_QSTR__name);
-    mp_obj_t name = mp_const_none;
-    if (name_fn != MP_OBJ_NULL) {
-        mp_obj_t *items;
-        mp_obj_get_array_fixed_n(mp_call_function_1(name_fn, self), 2, &items);
-        name = items[0];
+    // Its name while the package binds it there (proxy i stands for kt_lazy_names[i]);
+    // "(loaded)" once the name is bound to the real object, or for a spare proxy.
+    size_t i = (const kt_lazy_obj_t *)MP_OBJ_TO_PTR(self) - kt_lazy_objs;
+    mp_obj_t pkg = kt_module_lookup_module(MP_OBJ_NEW_QSTR(MP_QSTR_ktimers));
+    if (i < MP_ARRAY_SIZE(kt_lazy_names) && pkg != MP_OBJ_NULL) {
+        mp_map_elem_t *e = mp_map_lookup(&mp_obj_module_get_globals(pkg)->map,
+            MP_OBJ_NEW_QSTR(kt_lazy_names[i]), MP_MAP_LOOKUP);
+        if (e != NULL && e->value == self) {
+            mp_printf(print, "<lazy ktimers.%q>", (qstr)kt_lazy_names[i]);
+            return;
+        }
     }
-    if (name == mp_const_none) {
-        mp_print_str(print, "<lazy ktimers.(loaded)>");
-    } else {
-        mp_printf(print, "<lazy ktimers.%s>", mp_obj_str_get_str(name));
-    }
+    mp_print_str(print, "<lazy ktimers.(loaded)>");
 }
 
 MP_DEFINE_CONST_OBJ_TYPE(
@@ -179,39 +229,97 @@ mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr) {
 
 // modules(): register the whole modules in ROM in sys.modules, where `import ktimers` and
 // its parts find them before any file: ktimers.ktime and .defs (ktime.c), .completion
-// (completion.c), .jiffies (jiffies.c), .delay (delay.c) and .printk (printk.c).  Called
-// by the package first thing (lib/ktimers/__init__.py).  Task context; returns None.
+// (completion.c), .jiffies (jiffies.c), .delay (delay.c), .printk (printk.c) and .bug
+// (bug.c).  Called by the package first thing (lib/ktimers/__init__.py).  Task context;
+// returns None.
+static const struct {
+    qstr name;  // the package's attribute
+    const mp_obj_module_t *module;
+} kt_rom_modules[] = {
+    {MP_QSTR_ktime, &kt_ktime_module},
+    {MP_QSTR_defs, &kt_defs_module},
+    {MP_QSTR_completion, &kt_completion_module},
+    {MP_QSTR_jiffies, &kt_jiffies_module},
+    {MP_QSTR_delay, &kt_delay_module},
+    {MP_QSTR_printk, &kt_printk_module},
+    {MP_QSTR_bug, &kt_bug_module},
+};
+
 static mp_obj_t kt_modules(void) {
-    // keys interned as the import system interns module names (a frozen firmware has them
-    // already; otherwise importing the Python files would intern them too)
-    mp_obj_t mods = MP_OBJ_FROM_PTR(&MP_STATE_VM(mp_loaded_modules_dict));
-    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.ktime")),
-        MP_OBJ_FROM_PTR(&kt_ktime_module));
-    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.defs")),
-        MP_OBJ_FROM_PTR(&kt_defs_module));
-    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.completion")),
-        MP_OBJ_FROM_PTR(&kt_completion_module));
-    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.jiffies")),
-        MP_OBJ_FROM_PTR(&kt_jiffies_module));
-    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.delay")),
-        MP_OBJ_FROM_PTR(&kt_delay_module));
-    mp_obj_dict_store(mods, MP_OBJ_NEW_QSTR(qstr_from_str("ktimers.printk")),
-        MP_OBJ_FROM_PTR(&kt_printk_module));
+    // sys.modules' key is the module's __name__, a str in ROM: nothing is interned (a qstr
+    // made here would take heap, a qstr pool on its own).  The package, if it is loading,
+    // gets the modules as attributes now, so its `from . import ktime` finds them without
+    // the import system building (and interning) "ktimers.ktime".
+    mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
+    mp_map_elem_t *pkg = mp_map_lookup(mods, MP_OBJ_NEW_QSTR(MP_QSTR_ktimers), MP_MAP_LOOKUP);
+    for (size_t i = 0; i < MP_ARRAY_SIZE(kt_rom_modules); ++i) {
+        mp_obj_t mod = MP_OBJ_FROM_PTR(kt_rom_modules[i].module);
+        mp_map_elem_t *name = mp_map_lookup(&kt_rom_modules[i].module->globals->map,
+            MP_OBJ_NEW_QSTR(MP_QSTR___name__), MP_MAP_LOOKUP);
+        mp_map_lookup(mods, name->value, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND)->value = mod;
+        if (pkg != NULL) {
+            mp_store_attr(pkg->value, kt_rom_modules[i].name, mod);
+        }
+    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_modules_obj, kt_modules);
+
+
+static mp_obj_t kt_package(void) {
+    mp_map_elem_t *pkg = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
+        MP_OBJ_NEW_QSTR(MP_QSTR_ktimers), MP_MAP_LOOKUP);
+    if (pkg == NULL) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("ktimers: not loaded"));
+    }
+    return pkg->value;
+}
+
+// install(): bind every lazily loaded name of the package to its proxy, as ktimers._parts
+// does on import; so `import ktimers` need not load ktimers._parts (the proxies load it on
+// their first call).  Task context; returns how many names it bound.
+static mp_obj_t kt_install(void) {
+    mp_obj_t pkg = kt_package();
+    for (size_t i = 0; i < MP_ARRAY_SIZE(kt_lazy_names); ++i) {
+        mp_store_attr(pkg, kt_lazy_names[i], MP_OBJ_FROM_PTR(&kt_lazy_objs[i]));
+    }
+    return MP_OBJ_NEW_SMALL_INT(MP_ARRAY_SIZE(kt_lazy_names));
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(kt_install_obj, kt_install);
+
+// lazy_names(): the list above as a tuple of str (for the test).  Allocates.
+static mp_obj_t kt_lazy_names_fn(void) {
+    mp_obj_t t = mp_obj_new_tuple(MP_ARRAY_SIZE(kt_lazy_names), NULL);
+    for (size_t i = 0; i < MP_ARRAY_SIZE(kt_lazy_names); ++i) {
+        ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(t))->items[i] = MP_OBJ_NEW_QSTR(kt_lazy_names[i]);
+    }
+    return t;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(kt_lazy_names_obj, kt_lazy_names_fn);
+
+// mod(name): ktimers._parts._mod(name), loading ktimers._parts first (ktimers._mod where the
+// package has the C core).  Task context.
+static mp_obj_t kt_mod(mp_obj_t name) {
+    return mp_call_function_1(kt_import_attr(MP_OBJ_FROM_PTR(&kt_parts_name_obj),
+        MP_OBJ_NEW_QSTR(MP_QSTR__mod)), name);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_mod_obj, kt_mod);
 
 static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__ktimers) },
     { MP_ROM_QSTR(MP_QSTR_lazy), MP_ROM_PTR(&kt_lazy_obj) },
     { MP_ROM_QSTR(MP_QSTR_NLAZY), MP_ROM_INT(KT_NLAZY) },
     { MP_ROM_QSTR(MP_QSTR_modules), MP_ROM_PTR(&kt_modules_obj) },
+    { MP_ROM_QSTR(MP_QSTR_install), MP_ROM_PTR(&kt_install_obj) },
+    { MP_ROM_QSTR(MP_QSTR_lazy_names), MP_ROM_PTR(&kt_lazy_names_obj) },
+    { MP_ROM_QSTR(MP_QSTR_mod), MP_ROM_PTR(&kt_mod_obj) },
     { MP_ROM_QSTR(MP_QSTR_ktime), MP_ROM_PTR(&kt_ktime_module) },
     { MP_ROM_QSTR(MP_QSTR_defs), MP_ROM_PTR(&kt_defs_module) },
     { MP_ROM_QSTR(MP_QSTR_completion), MP_ROM_PTR(&kt_completion_module) },
     { MP_ROM_QSTR(MP_QSTR_jiffies), MP_ROM_PTR(&kt_jiffies_module) },
     { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&kt_delay_module) },
     { MP_ROM_QSTR(MP_QSTR_printk), MP_ROM_PTR(&kt_printk_module) },
+    { MP_ROM_QSTR(MP_QSTR_bug), MP_ROM_PTR(&kt_bug_module) },
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
 

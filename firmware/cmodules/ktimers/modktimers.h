@@ -52,13 +52,14 @@ mp_obj_t kt_import_attr(mp_obj_t name, mp_obj_t attr);
 
 // whole modules in ROM: ktimers.ktime and ktimers.defs (ktime.c), ktimers.completion
 // (completion.c), ktimers.jiffies (jiffies.c), ktimers.delay (delay.c), ktimers.printk
-// (printk.c)
+// (printk.c), ktimers.bug (bug.c)
 extern const mp_obj_module_t kt_ktime_module;
 extern const mp_obj_module_t kt_defs_module;
 extern const mp_obj_module_t kt_completion_module;
 extern const mp_obj_module_t kt_jiffies_module;
 extern const mp_obj_module_t kt_delay_module;
 extern const mp_obj_module_t kt_printk_module;
+extern const mp_obj_module_t kt_bug_module;
 
 // An int constant past the small-int range (2**30 on 32-bit boards) as an object in ROM,
 // as mpy-tool freezes long int constants: KT_ROM_INT(name, negative, hi, lo) is the int

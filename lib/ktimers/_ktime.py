@@ -136,7 +136,7 @@ def do_settimeofday64(ns):
         _K._bad("do_settimeofday64", "ns", ns)
     if ns < 0:
         return -_EINVAL
-    _C._offs_real = ns - _K.ktime_get()
+    _C._offs[1] = ns - _K.ktime_get()
     _clock_was_set()
     return 0
 
@@ -159,5 +159,5 @@ def timekeeping_set_tai_offset(tai_offset):
     """Set TAI - UTC in whole seconds (default 37); returns None.  Task context."""
     if type(tai_offset) is not int:
         _K._bad("timekeeping_set_tai_offset", "tai_offset", tai_offset)
-    _C._offs_tai = tai_offset * NSEC_PER_SEC
+    _C._offs[2] = tai_offset * NSEC_PER_SEC
     _clock_was_set()

@@ -69,7 +69,6 @@ Usage:
 
 import sys
 import micropython
-from micropython import const
 from . import jiffies as _jf
 
 _TIMER_SOFTIRQ = const(1)
@@ -108,56 +107,13 @@ _direct = False  # backend runs softirqs itself (sim): no micropython.schedule
 _hardirq = 0  # > 0 while in hard IRQ context
 _softirq = 0  # > 0 while running softirqs
 _bh = 0  # > 0 while task context holds the timer bases (local_bh_disable)
-_dropped_raises = 0  # schedule queue full events (retried later)
 _timer_mod = None  # ktimers.timer once loaded (attach)
 _hrtimer_mod = None  # ktimers.hrtimer_base once loaded (attach)
 _ce_watch = False  # a scheduled (soft) clock event is due by _ce_watch_at (raw)
 _ce_watch_at = 0
-# the clock offsets from CLOCK_MONOTONIC (ns), read by ktimers.ktime, set by ktimers._ktime
-_offs_boot = 0  # BOOTTIME: no suspend here
-_offs_real = 0  # REALTIME: do_settimeofday64()
-_offs_tai = 37 * _NSEC_PER_SEC  # TAI - UTC (a heap int on 32-bit boards)
-
-
-def _load_backend(name):
-    if name == "unix":
-        from .backends import unix as m
-    elif name == "sim":
-        from .backends import sim as m
-    elif name == "mps2":
-        from .backends import mps2 as m
-    elif name == "rp2":
-        from .backends import rp2 as m
-    elif name == "esp32":
-        from .backends import esp32 as m
-    elif name == "pyb":
-        from .backends import pyb as m
-    elif name == "machine":
-        from .backends import machine as m
-    else:
-        raise ValueError("init: unknown backend %r" % (name,))
-    return m.ClockHw
-
-
-def _board_config():
-    try:
-        import ktimers_board as b
-    except ImportError:
-        return {}
-    return {k: getattr(b, k) for k in dir(b) if k.isupper()}
-
-
-def _autodetect():
-    p = sys.platform
-    if p in ("linux", "darwin"):
-        return "unix"
-    if p == "qemu":
-        return "mps2"
-    if p in ("rp2", "esp32"):
-        return p
-    if p == "pyboard":
-        return "pyb"
-    return "machine"
+# the clock offsets from CLOCK_MONOTONIC in ns, read by ktimers.ktime, set by ktimers._ktime:
+# [BOOTTIME (0: no suspend here), REALTIME (do_settimeofday64), TAI - UTC (37 s)]
+_offs = [0, 0, 37 * _NSEC_PER_SEC]
 
 
 def init(backend=None, hz=None, **cfg):
@@ -177,7 +133,9 @@ def init(backend=None, hz=None, **cfg):
         raise TypeError("init: backend must be str or None")
     if hz is not None and (not isinstance(hz, int) or isinstance(hz, bool) or not 1 <= hz <= 10000):
         raise ValueError("init: hz must be an int in 1..10000, got %r" % (hz,))
-    conf = _board_config()
+    from . import backends  # the board file and the backends: init only
+
+    conf = backends.board_config()
     if backend is not None and backend != conf.get("BACKEND"):
         # another backend than the board file's (init("sim") in tests): the board's
         # timer keys and HARD_IRQ describe other hardware; only its HZ carries over
@@ -186,10 +144,10 @@ def init(backend=None, hz=None, **cfg):
     irq = conf.get("IRQ_CODE", "native")
     if irq not in ("native", "bytecode"):
         raise ValueError("init: IRQ_CODE must be 'native' or 'bytecode', got %r" % (irq,))
-    name = backend or conf.get("BACKEND") or _autodetect()
+    name = backend or conf.get("BACKEND") or backends.autodetect()
     hz = hz or conf.get("HZ") or 250
     conf["HZ"] = hz
-    cls = _load_backend(name)  # a bad argument raises before the running subsystem stops
+    cls = backends.load(name)  # a bad argument raises before the running subsystem stops
     deinit()
     h = cls(**conf)
     tm = sys.modules.get("ktimers.timer")  # None until a program uses them
@@ -211,7 +169,9 @@ def init(backend=None, hz=None, **cfg):
     _tick_budget = 1
     _pending = 0
     _armed = False
-    g = _gcd(_NSEC_PER_SEC, h.CS_HZ)
+    g, b = _NSEC_PER_SEC, h.CS_HZ  # gcd
+    while b:
+        g, b = b, g % b
     _ns_num, _ns_den = _NSEC_PER_SEC // g, h.CS_HZ // g
     c = min((1 << 28) * _ns_den // _ns_num, (h.CS_MASK + 1) >> 2)
     _EP_C = max(_ns_den, c - c % _ns_den)  # whole ns per step
@@ -263,12 +223,6 @@ def deinit():
 # --- clocksource ----------------------------------------------------------
 
 
-def _gcd(a, b):
-    while b:
-        a, b = b, a % b
-    return a
-
-
 def _ep_read():
     # (_ep, cycles since it): consistent although a softirq (between bytecodes)
     # may move the epoch meanwhile
@@ -286,11 +240,6 @@ def now_rel():
     if _ns_den == 1:
         return d * _ns_num
     return d * _ns_num // _ns_den  # may build heap ints (non-integer ns/cycle)
-
-
-def epoch_ns():
-    """ns at the epoch (heap int on 32-bit boards).  Task/softirq context."""
-    return _ep * _EP_NS
 
 
 def ep_advance():
@@ -314,12 +263,6 @@ def ep_advance():
     hw.irq_restore(st)
     if hh is None and hm is not None:
         hm._reprogram(True)
-
-
-def cs_update():
-    """Cycles since init (allocates on 32-bit boards).  Task/softirq context."""
-    e, d = _ep_read()
-    return e * _EP_C + d
 
 
 def cycles_to_ns(c):
@@ -474,15 +417,14 @@ def _tick_irq(_):
 def raise_softirq_irq(nr):
     """Mark softirq `nr` pending and make sure it runs.  Any context; allocates
     nothing.  A full schedule queue is retried at the next tick."""
-    global _pending, _armed, _tick_budget, _dropped_raises
+    global _pending, _armed, _tick_budget
     _pending |= nr
     if _direct or _armed:
         return
     try:
         micropython.schedule(_softirq_entry, 0)
         _armed = True
-    except RuntimeError:
-        _dropped_raises += 1
+    except RuntimeError:  # the schedule queue is full
         _tick_budget = 0  # next tick raises again
 
 
@@ -574,7 +516,7 @@ def update_tick_budget():
     global _tick_budget
     tm = _timer_mod
     nxt = tm._next_delta((_jlo + _tick_pending) & 0x3FFFFFFF) if tm is not None else None
-    # the counter must be folded (cs_update) within half its period: never
+    # the counter must be folded (an epoch step) within half its period: never
     # let more than _budget_max ticks pass without a softirq
     b = _budget_max if nxt is None or nxt > _budget_max else nxt
     st = hw.irq_save()
@@ -592,11 +534,6 @@ def idle():
     hw.idle()
     if _pending and (_direct or not _armed):
         run_softirq()
-
-
-def might_sleep(fn):
-    if _softirq or _hard():
-        raise RuntimeError("%s: called from atomic context (timer callback)" % fn)
 
 
 def pending_timers_of(owner):

@@ -16,7 +16,7 @@ MONOTONIC and MONOTONIC_RAW read the clocksource (no NTP here, so RAW is
 the same value); BOOTTIME adds the boot offset (0: no suspend); REALTIME
 adds the realtime offset (0 until do_settimeofday64()/ktime_set_real());
 TAI adds a further TAI offset (default 37 s, timekeeping_set_tai_offset()).
-The offsets are ktimers.core's (_offs_boot, _offs_real, _offs_tai): this
+The offsets are ktimers.core's (_offs: boot, real, tai): this
 module has no state of its own.
 
 C core: where the firmware has _ktimers, this whole module is a ROM module
@@ -173,7 +173,7 @@ ktime_get_raw_ns = ktime_get_raw
 
 def ktime_get_boottime():
     """CLOCK_BOOTTIME now (monotonic + boot offset, 0 here); softirq/task."""
-    return _core.ktime_get() + _core._offs_boot
+    return _core.ktime_get() + _core._offs[0]
 
 
 ktime_get_boottime_ns = ktime_get_boottime
@@ -181,7 +181,7 @@ ktime_get_boottime_ns = ktime_get_boottime
 
 def ktime_get_real():
     """CLOCK_REALTIME now (monotonic + realtime offset); softirq/task."""
-    return _core.ktime_get() + _core._offs_real
+    return _core.ktime_get() + _core._offs[1]
 
 
 ktime_get_real_ns = ktime_get_real
@@ -189,7 +189,7 @@ ktime_get_real_ns = ktime_get_real
 
 def ktime_get_clocktai():
     """CLOCK_TAI now (realtime + TAI offset); softirq/task."""
-    return _core.ktime_get() + _core._offs_real + _core._offs_tai
+    return _core.ktime_get() + _core._offs[1] + _core._offs[2]
 
 
 ktime_get_clocktai_ns = ktime_get_clocktai
@@ -205,11 +205,11 @@ def clock_offset(clockid):
     if clockid == CLOCK_MONOTONIC or clockid == CLOCK_MONOTONIC_RAW:
         return 0
     if clockid == CLOCK_REALTIME:
-        return _core._offs_real
+        return _core._offs[1]
     if clockid == CLOCK_BOOTTIME:
-        return _core._offs_boot
+        return _core._offs[0]
     if clockid == CLOCK_TAI:
-        return _core._offs_real + _core._offs_tai
+        return _core._offs[1] + _core._offs[2]
     raise ValueError("clock_offset: unknown clockid %d" % clockid)
 
 

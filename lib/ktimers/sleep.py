@@ -39,6 +39,12 @@ class hrtimer_sleeper:
         self.task = None
 
 
+def _might_sleep(fn):
+    # Linux might_sleep(): a sleeping call from a timer callback (softirq or hard IRQ)
+    if core._softirq or core._hard():
+        raise RuntimeError("%s: called from atomic context (timer callback)" % fn)
+
+
 def _wakeup(t):
     t._container.task = None
     return _hr.HRTIMER_NORESTART
@@ -65,7 +71,7 @@ def _sleep_on(sl, mode):
 def schedule_hrtimeout_range(expires, delta, mode):
     """Sleep until expires (+ up to delta slack).  0 when the timer expired.
     expires None sleeps forever (until Ctrl-C).  Task context."""
-    core.might_sleep("schedule_hrtimeout_range")
+    _might_sleep("schedule_hrtimeout_range")
     if expires is None:
         while True:
             core.idle()
@@ -86,7 +92,7 @@ def schedule_hrtimeout(expires, mode):
 
 def hrtimer_nanosleep(rqtp, mode=_hr.HRTIMER_MODE_REL, clockid=1):
     """nanosleep: 0 when the full time passed.  Task context."""
-    core.might_sleep("hrtimer_nanosleep")
+    _might_sleep("hrtimer_nanosleep")
     _hr._check_int("hrtimer_nanosleep", "rqtp", rqtp)
     if rqtp < 0:
         raise ValueError("hrtimer_nanosleep: rqtp must be >= 0, got %d" % rqtp)
@@ -101,7 +107,7 @@ def schedule_timeout(timeout):
     """Sleep for timeout jiffies on the wheel.  Returns 0 when it elapsed,
     else the jiffies left.  MAX_SCHEDULE_TIMEOUT sleeps forever; a negative
     timeout logs an error and returns 0 (as Linux).  Task context."""
-    core.might_sleep("schedule_timeout")
+    _might_sleep("schedule_timeout")
     if not isinstance(timeout, int) or isinstance(timeout, bool):
         raise TypeError("schedule_timeout: timeout must be int jiffies")
     if timeout == MAX_SCHEDULE_TIMEOUT:
@@ -137,7 +143,7 @@ def msleep(msecs):
     """Sleep at least msecs (timer wheel).  Task context.  As Linux 6.12+
     (sleep_timeout.c): no extra jiffy -- the wheel already fires a level-0
     timer armed for jiffies + d only after d full tick periods."""
-    core.might_sleep("msleep")
+    _might_sleep("msleep")
     t = _jf.msecs_to_jiffies(msecs)
     while t:
         t = schedule_timeout(t)
@@ -156,7 +162,7 @@ def ssleep(secs):
 def usleep_range(min_us, max_us):
     """Sleep between min_us and max_us (hrtimer with range).  Task context.
     max_us < min_us: WARN once and sleep min_us (as Linux's WARN_ON_ONCE)."""
-    core.might_sleep("usleep_range")
+    _might_sleep("usleep_range")
     if not isinstance(min_us, int) or not isinstance(max_us, int):
         raise TypeError("usleep_range: min_us and max_us must be int")
     if max_us < min_us:

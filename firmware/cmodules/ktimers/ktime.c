@@ -17,11 +17,11 @@
 //     ktime_get(_ns/_raw/_raw_ns)   softirq/task ktimers.core.ktime_get() (the package binds
 //                                                the core's function itself: one call less)
 //     ktime_get_boottime/real/      softirq/task core.ktime_get() + the clock's offset
-//     clocktai(_ns), clock_offset   any          offsets: ktimers.core._offs_boot/_real/_tai
+//     clocktai(_ns), clock_offset   any          offsets: ktimers.core._offs (boot, real, tai)
 //     __getattr__                   task         the rare helpers: ktimers._ktime (imported)
 //
-// The clock offsets live in ktimers.core (mutable Python globals; _ktime's setters write
-// them), so this module has no state: it reads them on each call (one dict probe each).
+// The clock offsets live in ktimers.core (a list; _ktime's setters write it), so this
+// module has no state: it reads them on each call (a dict probe and an index each).
 #include "py/runtime.h"
 #include "py/objint.h"
 #include "modktimers.h"
@@ -163,23 +163,28 @@ static mp_obj_t core_attr(qstr attr) {
     return kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj), attr);
 }
 
+// core._offs[i]: the offset of BOOTTIME (0), REALTIME (1) or TAI - UTC (2), in ns
+static mp_obj_t offs(mp_int_t i) {
+    return mp_obj_subscr(core_attr(MP_QSTR__offs), MP_OBJ_NEW_SMALL_INT(i), MP_OBJ_SENTINEL);
+}
+
 static mp_obj_t ktime_get(void) {
     return mp_call_function_0(core_attr(MP_QSTR_ktime_get));
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_ktime_get_obj, ktime_get);
 
 static mp_obj_t ktime_get_boottime(void) {
-    return add(ktime_get(), core_attr(MP_QSTR__offs_boot));
+    return add(ktime_get(), offs(0));
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_ktime_get_boottime_obj, ktime_get_boottime);
 
 static mp_obj_t ktime_get_real(void) {
-    return add(ktime_get(), core_attr(MP_QSTR__offs_real));
+    return add(ktime_get(), offs(1));
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_ktime_get_real_obj, ktime_get_real);
 
 static mp_obj_t ktime_get_clocktai(void) {
-    return add(ktime_get_real(), core_attr(MP_QSTR__offs_tai));
+    return add(ktime_get_real(), offs(2));
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_ktime_get_clocktai_obj, ktime_get_clocktai);
 
@@ -192,11 +197,11 @@ static mp_obj_t clock_offset(mp_obj_t clockid) {
         case CLOCK_MONOTONIC_RAW:
             return MP_OBJ_NEW_SMALL_INT(0);
         case CLOCK_REALTIME:
-            return core_attr(MP_QSTR__offs_real);
+            return offs(1);
         case CLOCK_BOOTTIME:
-            return core_attr(MP_QSTR__offs_boot);
+            return offs(0);
         case CLOCK_TAI:
-            return add(core_attr(MP_QSTR__offs_real), core_attr(MP_QSTR__offs_tai));
+            return add(offs(1), offs(2));
         default:
             kt_raise_with_int(&mp_type_ValueError, "clock_offset: unknown clockid ", clockid);
     }

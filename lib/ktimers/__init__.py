@@ -36,10 +36,16 @@ modules, so a program calls the real function from then on.  A copy kept
 elsewhere (a local, a default argument) goes on calling through its proxy.
 Where the firmware has the C core (_ktimers, firmware/cmodules/ktimers) a
 proxy is a ROM object: no heap, and a resolved call allocates nothing
-whatever its arguments, so a HARD callback may hold any.  Without it a proxy
-is an instance of a class in ktimers._parts (16 bytes each): the timer and
-hrtimer ones take positional arguments only and then allocate nothing; the
-others also take keywords (a call allocates).
+whatever its arguments, so a HARD callback may hold any; the C core binds
+them itself, and ktimers._parts loads with the first call of one.  Without it
+a proxy is an instance of a class in ktimers._parts (16 bytes each): the
+timer and hrtimer ones take positional arguments only and then allocate
+nothing; the others also take keywords (a call allocates).
+
+The C core also holds ktime, defs, jiffies, completion, delay, bug and
+printk's public half as ROM modules (no heap at all): the package registers
+them before its imports, and the Python files are their reference and
+fallback (docs/DESIGN.md, "The optional C core").
 A class cannot derive from a proxy: call any hrtimer/timer function first,
 or use `ktimers.hrtimer` after `ktimers.hrtimer_base` (which loads it).
 There is no package __getattr__ (dir() would load every part: it probes

@@ -56,8 +56,9 @@ kernel objects must look its siblings up in sys.modules, as module.py,
 bug.py and _dmesg.py do.
 """
 
-# Where the firmware has the C core, ktimers.ktime, defs, completion and jiffies
-# are ROM modules (no heap): it puts them in sys.modules before the imports below.
+# Where the firmware has the C core, ktimers.ktime, defs, jiffies, completion, delay,
+# bug and printk are ROM modules (no heap): it puts them in sys.modules (and here)
+# before the imports below.
 try:
     __import__("_ktimers").modules()
 except ImportError:

@@ -101,7 +101,11 @@ hrtimer_resolution = 1  # ns, as in high-resolution mode (exact ns on every boar
 # proxy.  It keeps its own globals so the package's namespace stays under 293
 # names, a size step of MicroPython's dict (the next is 389 slots, 768 bytes more).
 try:
-    _mod = __import__("_ktimers").install() and __import__("_ktimers").mod
+    from _ktimers import install as _mod, mod as _m
+
+    _mod()  # bind the lazy names to the ROM proxies
+    _mod = _m  # ktimers._mod(name): load a part, return its module
+    del _m
 except ImportError:
     from ._parts import _mod
 

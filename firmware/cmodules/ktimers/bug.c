@@ -14,21 +14,16 @@
 #include "modktimers.h"
 
 static const MP_DEFINE_STR_OBJ(kt_bug_name_obj, "ktimers.bug");
-static const MP_DEFINE_STR_OBJ(kt_bug_printk_name_obj, "ktimers._printk");
 static const MP_DEFINE_STR_OBJ(kt_pct_s_obj, "%s");
 
-static mp_obj_t pk(qstr attr) {
-    return kt_module_attr(MP_OBJ_FROM_PTR(&kt_bug_printk_name_obj), attr);
-}
-
 static bool in_hardirq(void) {
-    return mp_obj_is_true(mp_call_function_0(pk(MP_QSTR__in_hardirq)));
+    return mp_obj_is_true(mp_call_function_0(kt_printk_attr(MP_QSTR__in_hardirq)));
 }
 
 // _printk._log(4, fmt, args, False)
 static void log4(mp_obj_t fmt, mp_obj_t args) {
     mp_obj_t call[4] = {MP_OBJ_NEW_SMALL_INT(4), fmt, args, mp_const_false};
-    mp_call_function_n_kw(pk(MP_QSTR__log), 4, 0, call);
+    mp_call_function_n_kw(kt_printk_attr(MP_QSTR__log), 4, 0, call);
 }
 
 static void drop(void) {  // in hard IRQ: printk counts a drop
@@ -42,7 +37,7 @@ static void warn_text(mp_obj_t text) {
     vstr_init_print(&vstr, 32, &print);
     mp_print_str(&print, "WARNING: ");
     mp_obj_print_helper(&print, text, PRINT_STR);
-    mp_obj_t cur = pk(MP_QSTR__cur_module);
+    mp_obj_t cur = kt_printk_attr(MP_QSTR__cur_module);
     if (cur != mp_const_none) {
         mp_print_str(&print, " [");
         mp_obj_print_helper(&print, cur, PRINT_STR);
@@ -68,7 +63,7 @@ static mp_obj_t at_what(mp_obj_t what, qstr dflt) {
 // _printk._once_key((tag, key)): True the first time
 static bool once(qstr tag, mp_obj_t key) {
     mp_obj_t k[2] = {MP_OBJ_NEW_QSTR(tag), key};
-    return mp_obj_is_true(mp_call_function_1(pk(MP_QSTR__once_key), mp_obj_new_tuple(2, k)));
+    return mp_obj_is_true(mp_call_function_1(kt_printk_attr(MP_QSTR__once_key), mp_obj_new_tuple(2, k)));
 }
 
 static void warn_fmt(size_t n_args, const mp_obj_t *args) {  // args: cond, fmt, *args
@@ -83,7 +78,7 @@ static void warn_fmt(size_t n_args, const mp_obj_t *args) {  // args: cond, fmt,
     mp_obj_t call[3] = {
         MP_OBJ_NEW_QSTR(MP_QSTR_WARN), args[1], mp_obj_new_tuple(n_args - 2, args + 2),
     };
-    mp_obj_t text = mp_call_function_n_kw(pk(MP_QSTR__format), 3, 0, call);
+    mp_obj_t text = mp_call_function_n_kw(kt_printk_attr(MP_QSTR__format), 3, 0, call);
     size_t len;
     const char *s = mp_obj_str_get_data(text, &len);
     if (len > 0 && s[len - 1] == '\n') {

@@ -16,15 +16,11 @@
 
 static const MP_DEFINE_STR_OBJ(kt_delay_name_obj, "ktimers.delay");
 
-static mp_obj_t core_attr(qstr attr) {
-    return kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj), attr);
-}
-
 // Spin for cycles counter cycles (an int, any size; <= 0: no wait).
 static void spin(mp_obj_t cycles) {
-    mp_obj_t hw = core_attr(MP_QSTR_hw);
-    mp_int_t mask = mp_obj_get_int(core_attr(MP_QSTR_CS_MASK));
-    mp_int_t half = mp_obj_get_int(core_attr(MP_QSTR__HALF));
+    mp_obj_t hw = kt_core_attr(MP_QSTR_hw);
+    mp_int_t mask = mp_obj_get_int(kt_core_attr(MP_QSTR_CS_MASK));
+    mp_int_t half = mp_obj_get_int(kt_core_attr(MP_QSTR__HALF));
     mp_obj_t read[2];
     mp_load_method(hw, MP_QSTR_cs_read, read);
     mp_obj_t relax[3];
@@ -65,7 +61,7 @@ static mp_obj_t ceil_scale(mp_obj_t v, mp_int_t num, mp_int_t den) {
 
 static mp_obj_t ndelay(mp_obj_t nsecs) {
     kt_check_int("ndelay", "nsecs", nsecs);
-    mp_int_t hz = mp_obj_get_int(core_attr(MP_QSTR_CS_HZ));
+    mp_int_t hz = mp_obj_get_int(kt_core_attr(MP_QSTR_CS_HZ));
     // small ints for small delays: ns * kHz / 10**6 when the counter's rate is whole kHz
     spin(hz % 1000 == 0 ? ceil_scale(nsecs, hz / 1000, 1000000)
                         : ceil_scale(nsecs, hz, 1000000000));
@@ -75,7 +71,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(kt_ndelay_obj, ndelay);
 
 static mp_obj_t udelay(mp_obj_t usecs) {
     kt_check_int("udelay", "usecs", usecs);
-    mp_int_t cs_hz = mp_obj_get_int(core_attr(MP_QSTR_CS_HZ));
+    mp_int_t cs_hz = mp_obj_get_int(kt_core_attr(MP_QSTR_CS_HZ));
     if (cs_hz % 1000000 == 0) {
         spin(mp_binary_op(MP_BINARY_OP_MULTIPLY, usecs, MP_OBJ_NEW_SMALL_INT(cs_hz / 1000000)));
     } else {

@@ -74,8 +74,7 @@ static mp_obj_t u64_obj(uint64_t v) {
 }
 
 static uint32_t cur_hz(void) {
-    return (uint32_t)mp_obj_get_int(kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj),
-        MP_QSTR_HZ));
+    return (uint32_t)mp_obj_get_int(kt_core_attr(MP_QSTR_HZ));
 }
 
 static uint32_t tick_nsec(uint32_t hz) {  // TICK_NSEC: ns per jiffy, rounded
@@ -87,13 +86,11 @@ static uint32_t initial_jiffies(uint32_t hz) {  // INITIAL_JIFFIES: 5 minutes be
 }
 
 static mp_obj_t now32(void) {
-    return mp_call_function_0(kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj),
-        MP_QSTR_jiffies));
+    return mp_call_function_0(kt_core_attr(MP_QSTR_jiffies));
 }
 
 static mp_obj_t now64(void) {
-    return mp_call_function_0(kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj),
-        MP_QSTR_get_jiffies_64));
+    return mp_call_function_0(kt_core_attr(MP_QSTR_get_jiffies_64));
 }
 
 // --- comparisons (any context) ------------------------------------------------------------

@@ -159,17 +159,13 @@ static MP_DEFINE_CONST_FUN_OBJ_1(kt_ktime_to_ms_obj, ktime_to_ms);
 
 // --- clocks (softirq / task) ------------------------------------------------------------
 
-static mp_obj_t core_attr(qstr attr) {
-    return kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj), attr);
-}
-
 // core._offs[i]: the offset of BOOTTIME (0), REALTIME (1) or TAI - UTC (2), in ns
 static mp_obj_t offs(mp_int_t i) {
-    return mp_obj_subscr(core_attr(MP_QSTR__offs), MP_OBJ_NEW_SMALL_INT(i), MP_OBJ_SENTINEL);
+    return mp_obj_subscr(kt_core_attr(MP_QSTR__offs), MP_OBJ_NEW_SMALL_INT(i), MP_OBJ_SENTINEL);
 }
 
 static mp_obj_t ktime_get(void) {
-    return mp_call_function_0(core_attr(MP_QSTR_ktime_get));
+    return mp_call_function_0(kt_core_attr(MP_QSTR_ktime_get));
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_ktime_get_obj, ktime_get);
 

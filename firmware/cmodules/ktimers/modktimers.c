@@ -93,6 +93,7 @@ static const qstr_short_t kt_lazy_names[] = {
 // scan the whole qstr pool; this is a hash of 14 bytes and one probe of sys.modules)
 static const MP_DEFINE_STR_OBJ(kt_parts_name_obj, "ktimers._parts");
 const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
+const MP_DEFINE_STR_OBJ(kt_printk_state_name_obj, "ktimers._printk");
 
 // sys.modules[name] (name: a str object, e.g. in ROM) if it is a module, else MP_OBJ_NULL;
 // and its global <attr>, or MP_OBJ_NULL if the module is not loaded or has no such name
@@ -121,6 +122,14 @@ mp_obj_t kt_module_attr(mp_obj_t name, qstr attr) {
             mp_obj_str_get_str(name), attr);
     }
     return v;
+}
+
+mp_obj_t kt_core_attr(qstr attr) {
+    return kt_module_attr(MP_OBJ_FROM_PTR(&kt_core_name_obj), attr);
+}
+
+mp_obj_t kt_printk_attr(qstr attr) {
+    return kt_module_attr(MP_OBJ_FROM_PTR(&kt_printk_state_name_obj), attr);
 }
 
 // The value of an int argument, or TypeError "<fn>: <arg> must be int, got <type>"

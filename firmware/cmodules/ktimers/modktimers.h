@@ -16,8 +16,15 @@ mp_obj_t kt_module_lookup_module(mp_obj_t name);
 // sys.modules' key for ktimers.core (a str object in ROM)
 extern const mp_obj_str_t kt_core_name_obj;
 
+// sys.modules' key for ktimers._printk, printk's state and engine (a str object in ROM)
+extern const mp_obj_str_t kt_printk_state_name_obj;
+
 // The same, raising RuntimeError "<module>.<attr>: not loaded" where it is missing
 mp_obj_t kt_module_attr(mp_obj_t name, qstr attr);
+
+// kt_module_attr of ktimers.core and of ktimers._printk
+mp_obj_t kt_core_attr(qstr attr);
+mp_obj_t kt_printk_attr(qstr attr);
 
 // TypeError "<fn>: <arg> must be int, got <type>" unless v is an int (bool and int
 // subclasses are refused, as the Python's `type(v) is not int`)

@@ -26,7 +26,6 @@
 #define KT_CONT (-1)
 
 static const MP_DEFINE_STR_OBJ(kt_printk_name_obj, "ktimers.printk");
-static const MP_DEFINE_STR_OBJ(kt_printk_state_name_obj, "ktimers._printk");
 static const MP_DEFINE_STR_OBJ(kt_star_obj, "*");
 // KERN_<LEVEL>: KERN_SOH ("\x01") and the level digit, as in Linux's kern_levels.h
 static const MP_DEFINE_STR_OBJ(kt_kern_soh_obj, "\x01");
@@ -39,10 +38,6 @@ static const MP_DEFINE_STR_OBJ(kt_kern_notice_obj, "\x01" "5");
 static const MP_DEFINE_STR_OBJ(kt_kern_info_obj, "\x01" "6");
 static const MP_DEFINE_STR_OBJ(kt_kern_debug_obj, "\x01" "7");
 static const MP_DEFINE_STR_OBJ(kt_kern_cont_obj, "\x01" "c");
-
-static mp_obj_t state(qstr attr) {
-    return kt_module_attr(MP_OBJ_FROM_PTR(&kt_printk_state_name_obj), attr);
-}
 
 static void set_state(qstr attr, mp_obj_t v) {
     mp_obj_t m = kt_module_lookup_module(MP_OBJ_FROM_PTR(&kt_printk_state_name_obj));
@@ -57,7 +52,7 @@ static mp_obj_t log_args(mp_obj_t level, size_t n_args, const mp_obj_t *args, bo
     mp_obj_t call[4] = {
         level, args[0], mp_obj_new_tuple(n_args - 1, args + 1), mp_obj_new_bool(prefix),
     };
-    return mp_call_function_n_kw(state(MP_QSTR__log), 4, 0, call);
+    return mp_call_function_n_kw(kt_printk_attr(MP_QSTR__log), 4, 0, call);
 }
 
 // _printk._log_once((key, fmt), level, fmt, args[1:], prefix)
@@ -68,7 +63,7 @@ static mp_obj_t log_once(mp_obj_t key, mp_obj_t level, size_t n_args, const mp_o
         mp_obj_new_tuple(2, k), level, args[0], mp_obj_new_tuple(n_args - 1, args + 1),
         mp_obj_new_bool(prefix),
     };
-    return mp_call_function_n_kw(state(MP_QSTR__log_once), 5, 0, call);
+    return mp_call_function_n_kw(kt_printk_attr(MP_QSTR__log_once), 5, 0, call);
 }
 
 #define KT_PR(fn, level, prefix) \
@@ -100,9 +95,9 @@ KT_PR_ONCE(pr_err_once, MP_OBJ_NEW_SMALL_INT(3), MP_OBJ_NEW_SMALL_INT(3), true);
 
 // pr_debug: only where dynamic_debug() turned it on for the current module (or "*")
 static mp_obj_t pr_debug(size_t n_args, const mp_obj_t *args) {
-    mp_obj_t on = state(MP_QSTR__dyndbg);
+    mp_obj_t on = kt_printk_attr(MP_QSTR__dyndbg);
     if (mp_obj_is_true(on)
-        && (mp_binary_op(MP_BINARY_OP_CONTAINS, on, state(MP_QSTR__cur_module)) == mp_const_true
+        && (mp_binary_op(MP_BINARY_OP_CONTAINS, on, kt_printk_attr(MP_QSTR__cur_module)) == mp_const_true
             || mp_binary_op(MP_BINARY_OP_CONTAINS, on, MP_OBJ_FROM_PTR(&kt_star_obj))
             == mp_const_true)) {
         return log_args(MP_OBJ_NEW_SMALL_INT(7), n_args, args, true);
@@ -115,7 +110,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR(kt_pr_debug_obj, 1, pr_debug);
 static mp_obj_t dynamic_debug(size_t n_args, const mp_obj_t *args) {
     mp_obj_t call[3];
     bool on = n_args < 2 || mp_obj_is_true(args[1]);
-    mp_load_method(state(MP_QSTR__dyndbg), on ? MP_QSTR_add : MP_QSTR_discard, call);
+    mp_load_method(kt_printk_attr(MP_QSTR__dyndbg), on ? MP_QSTR_add : MP_QSTR_discard, call);
     call[2] = args[0];
     mp_call_method_n_kw(1, 0, call);
     return mp_const_none;
@@ -124,20 +119,20 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(kt_dynamic_debug_obj, 1, 2, dynamic_d
 
 // set_current_module(name): the previous name.  Any context: no allocation.
 static mp_obj_t set_current_module(mp_obj_t name) {
-    mp_obj_t prev = state(MP_QSTR__cur_module);
+    mp_obj_t prev = kt_printk_attr(MP_QSTR__cur_module);
     set_state(MP_QSTR__cur_module, name);
     return prev;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_set_current_module_obj, set_current_module);
 
 static mp_obj_t current_module(void) {
-    return state(MP_QSTR__cur_module);
+    return kt_printk_attr(MP_QSTR__cur_module);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_current_module_obj, current_module);
 
 // console_loglevel(n=None): the loglevel before the call; sets it to n (0..8) if given
 static mp_obj_t console_loglevel(size_t n_args, const mp_obj_t *args) {
-    mp_obj_t prev = state(MP_QSTR__console_loglevel);
+    mp_obj_t prev = kt_printk_attr(MP_QSTR__console_loglevel);
     if (n_args > 0 && args[0] != mp_const_none) {
         mp_obj_t n = args[0];
         kt_check_int("console_loglevel", "n", n);
@@ -152,7 +147,7 @@ static mp_obj_t console_loglevel(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(kt_console_loglevel_obj, 0, 1, console_loglevel);
 
 static mp_obj_t dmesg_dropped(void) {
-    return state(MP_QSTR__dropped);
+    return kt_printk_attr(MP_QSTR__dropped);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_dmesg_dropped_obj, dmesg_dropped);
 
@@ -162,7 +157,7 @@ static mp_obj_t printk___getattr__(mp_obj_t name) {
     if (s[0] == '_') {
         nlr_raise(mp_obj_new_exception_arg1(&mp_type_AttributeError, name));
     }
-    return mp_load_attr(mp_call_function_0(state(MP_QSTR__ext)), mp_obj_str_get_qstr(name));
+    return mp_load_attr(mp_call_function_0(kt_printk_attr(MP_QSTR__ext)), mp_obj_str_get_qstr(name));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_printk___getattr___obj, printk___getattr__);
 

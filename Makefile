@@ -5,7 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BOARD ?= mps2-an385
 
-.PHONY: setup deps venv src unix firmware firmware-frozen test demo bench clean fmt upstream-tests
+.PHONY: setup deps venv src unix firmware firmware-frozen libqstrs test demo bench clean fmt upstream-tests
 
 setup: deps venv unix firmware firmware-frozen
 
@@ -30,6 +30,11 @@ firmware:
 
 firmware-frozen:
 	$(MAKE) -C firmware firmware FREEZE=1
+
+# Regenerate firmware/cmodules/ktimers/libqstrs.c (the library's names as ROM qstrs) after
+# adding names to lib/ktimers; tests/host/test_c_core.py fails while it is stale.
+libqstrs: venv
+	$(VPY) firmware/libqstrs.py
 
 # MicroPython's own tests/run-tests.py on the emulated firmware (non-zero on any failure);
 # tests/host/test_upstream.py runs the same inside `make test`.

@@ -2,8 +2,9 @@
 #   lat_row("kt_soft", n=1000, load=0)    prints one "BENCH lat ..." line
 #   lat_row("kt_soft", 1000, 1, phase, phases)   one of the runs the host pools (load rows)
 # Rows: raw_hard / raw_soft (mps2.Timer, periodic, no ktimers), kt_hard / kt_soft
-# (kt_hard_bc / kt_soft_bc: the same with the IRQ module as bytecode, ktimers.init(IRQ_CODE=
-# "bytecode"); the row says which module ran)
+# (kt_hard_bc / kt_soft_bc: the same with the IRQ handlers as bytecode, ktimers.init(IRQ_CODE=
+# "bytecode"); kt_hard_nm / kt_soft_nm: as mpy-cross's native module, IRQ_CODE="native-mpy";
+# the row says which ran)
 # (one periodic hrtimer, hrtimer_forward_now + HRTIMER_RESTART), asyncio (drift-free
 # sleep_ms loop), poll (hand-written loop polling the counter).  Period 1 ms.
 # Lateness = the instant the callback's first statement reads the time - the instant the
@@ -15,7 +16,8 @@
 # every 400 steps); asyncio gets it as a task that yields after each step, the polling
 # loop does one step between polls.
 # Output: BENCH lat <row> <idle|load> n=<samples> p50=<ns> p99=<ns> max=<ns> early=<count>
-#         missed=<periods> [irq=native|bytecode: how the kt rows' clock event handlers ran]
+#         missed=<periods> [irq=c|native|bytecode: how the kt rows' clock event handlers ran:
+#         the firmware's C core, mpy-cross's native module, bytecode]
 #         [phase=<i> top=<the run's worst values, ascending, as many as the pooled p99 needs>]
 #         | BENCH lat <row> <idle|load> na=<reason>
 import gc
@@ -216,7 +218,8 @@ def kt_row(hard, n, load, row=None):
         d = (_stamp[i] - anchor - _idx[i] * per) & mask
         lat.append((d - mask - 1 if d >= half else d) * ns)
     irq = getattr(__import__("ktimers")._mod("hrtimer_base"), "_i", None)
-    code = "native" if irq is not None and irq.__name__.endswith("_n") else "bytecode"
+    name = "" if irq is None else irq.__name__
+    code = "c" if name.endswith("_c") else "native" if name.endswith("_n") else "bytecode"
     _report(row, load, lat, max(0, _st[1] - got), " irq=" + code)
 
 
@@ -309,11 +312,11 @@ def lat_row(row, n=1000, load=0, phase=0, phases=1):
         kt_row(1, n, load)
     elif row == "kt_soft":
         kt_row(0, n, load)
-    elif row in ("kt_hard_bc", "kt_soft_bc"):  # the IRQ module as bytecode, on this board
+    elif row in ("kt_hard_bc", "kt_soft_bc", "kt_hard_nm", "kt_soft_nm"):  # other handlers
         import ktimers
 
-        ktimers.init(IRQ_CODE="bytecode")  # before the hrtimer code loads
-        kt_row(1 if row == "kt_hard_bc" else 0, n, load, row)
+        ktimers.init(IRQ_CODE="bytecode" if row.endswith("_bc") else "native-mpy")
+        kt_row(1 if row.startswith("kt_hard") else 0, n, load, row)
     elif row == "asyncio":
         asyncio_row(n, load)
     elif row == "poll":

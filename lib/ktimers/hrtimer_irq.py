@@ -160,7 +160,8 @@ def _forward_irq(t, interval):
     # only.  What needs a heap int is left to the softirq (_h_defer).  O(1).
     global _moved, _h_defer
     d = (_cs() - core._ep_raw) & _mask
-    if d > _dmax or not 1 <= interval <= _imax:
+    if type(interval) is not int or d > _dmax or not 1 <= interval <= _imax:
+        # (not an int: the softirq logs the TypeError, as hrtimer.py raises it)
         _h_defer = interval
         _moved = True
         return 1

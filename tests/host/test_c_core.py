@@ -14,6 +14,7 @@ the same, case by case:
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import random
 import sys
 from collections.abc import Iterator
@@ -204,3 +205,35 @@ def test_c_ktime_match_python_reference(board: Board) -> None:
             r["_set_hz"](250)
         exp = {k: repr(v) for k, v in r.items() if k[0] != "_" and type(v) in (int, str)}
         assert consts.get(mod) == exp, (mod, consts.get(mod), exp)
+
+
+def test_libqstrs_lists_the_library_names() -> None:
+    """firmware/cmodules/ktimers/libqstrs.c is what firmware/libqstrs.py makes of today's
+    lib/ktimers: a name added to the library without `make libqstrs` fails here."""
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "firmware" / "libqstrs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mpy_loading_interns_no_library_name(board: Board) -> None:
+    """With the library's names in the firmware's ROM qstr pool, loading ktimers and its
+    hrtimer code from .mpy files interns only names that cannot be C identifiers (file and
+    dotted module names): micropython.qstr_info(1) lists every qstr made on the heap since
+    the soft reset."""
+    board.soft_reset()  # the other tests' scripts made qstrs of their own
+    out = board.exec(
+        "import micropython, ktimers\n"
+        "t = ktimers.hrtimer()\n"
+        "print(type(ktimers._mod('hrtimer_base')._i).__name__)\n"
+        "micropython.qstr_info(1)\n",
+        timeout=60,
+    )
+    lines = out.splitlines()
+    assert lines[0].strip() == "hrtimer_irq", lines[:3]  # the C core's clock event handlers
+    names = [ln.strip()[2:-1] for ln in lines if ln.strip().startswith("Q(")]
+    assert len(names) > 10, out[-2000:]  # the file names are there: the listing works
+    idents = [n for n in names if n.isidentifier()]
+    assert not idents, idents

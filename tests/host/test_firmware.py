@@ -396,9 +396,10 @@ def test_board_answers_after_reset_via_qmp(board: Board) -> None:
 
 def test_frozen_firmware_has_ktimers_built_in(tmp_path: Path) -> None:
     """`make firmware FREEZE=1`: ktimers is in the image (.frozen), so a board with a
-    blank flash runs it without any file flashed; its clock event handlers are frozen a
-    second time as native Thumb code (firmware/manifests/native.py), which the hrtimer code
-    loads; the lazy names are bound to the C core's ROM proxies (firmware/cmodules)."""
+    blank flash runs it without any file flashed; the hrtimer code takes the C core's clock
+    event handlers (firmware/cmodules), and with IRQ_CODE="native-mpy" the handlers frozen
+    a second time as native Thumb code (firmware/manifests/native.py); the lazy names are
+    bound to the C core's ROM proxies."""
     fw = DEFAULT_FIRMWARE.with_name("firmware-frozen.elf")
     if not fw.is_file():
         pytest.fail(f"{fw} is missing: run `make firmware FREEZE=1` (part of `make setup`)")
@@ -408,7 +409,7 @@ def test_frozen_firmware_has_ktimers_built_in(tmp_path: Path) -> None:
     try:
         v = b.values(
             """
-import os, sys
+import os, sys, ktimers
 from ktimers import *
 print("proxy=", "%s %s" % (type(msleep).__name__, "ktimers._parts" in sys.modules))
 done = completion()
@@ -418,8 +419,10 @@ t = timer_list(); timer_setup(t, fn, 0); mod_timer(t, jiffies() + 2)
 print("waited=", wait_for_completion_timeout(done, HZ) > 0)
 print("frozen=", sys.path[0] == ".frozen" and "ktimers" not in os.listdir("/lib"))
 print("backend=", sys.modules["ktimers.core"].hw.NAME)
-h = hrtimer()  # loads the hrtimer code: the clock event handlers frozen as native code
+h = hrtimer()  # loads the hrtimer code: the clock event handlers from the C core
 print("irq=", sys.modules["ktimers.hrtimer_base"]._i.__name__)
+ktimers.init(IRQ_CODE="native-mpy")
+print("irq_nm=", sys.modules["ktimers.hrtimer_base"]._i.__name__)
 """
         )
     finally:
@@ -429,6 +432,7 @@ print("irq=", sys.modules["ktimers.hrtimer_base"]._i.__name__)
         "waited": True,
         "frozen": True,
         "backend": "mps2",
-        "irq": "ktimers.hrtimer_irq_n",
+        "irq": "ktimers.hrtimer_irq_c",
+        "irq_nm": "ktimers.hrtimer_irq_n",
         "proxy": "lazy False",  # ROM proxies bound by _ktimers.install(): no _parts yet
     }, v

@@ -7,3 +7,5 @@ SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/completion.c
 SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/delay.c
 SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/printk.c
 SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/bug.c
+SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/hrtimer_irq.c
+SRC_USERMOD_C += $(KTIMERS_MOD_DIR)/libqstrs.c

@@ -28,6 +28,7 @@
 //     lazy_names()  those names, as _parts._LAZY lists them (a tuple; for the tests)
 //     mod(name)     ktimers._parts._mod(name): load a part, return its module (task)
 //     modules()     register the ROM modules (task context)
+//     hrtimer_irq   the clock event handlers' type (hrtimer_irq.c; hrtimer_base makes one)
 //
 // Cost: a resolved call is three dict lookups -- sys.modules (by a ROM str: a 14-byte hash),
 // the module's globals (by qstr) and _res (by identity) -- O(1), about 0.5 us on the
@@ -329,6 +330,7 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&kt_delay_module) },
     { MP_ROM_QSTR(MP_QSTR_printk), MP_ROM_PTR(&kt_printk_module) },
     { MP_ROM_QSTR(MP_QSTR_bug), MP_ROM_PTR(&kt_bug_module) },
+    { MP_ROM_QSTR(MP_QSTR_hrtimer_irq), MP_ROM_PTR(&kt_irq_type) },
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);
 

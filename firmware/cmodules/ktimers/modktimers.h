@@ -68,6 +68,9 @@ extern const mp_obj_module_t kt_delay_module;
 extern const mp_obj_module_t kt_printk_module;
 extern const mp_obj_module_t kt_bug_module;
 
+// the clock event handlers and their state, as one object (hrtimer_irq.c)
+extern const mp_obj_type_t kt_irq_type;
+
 // An int constant past the small-int range (2**30 on 32-bit boards) as an object in ROM,
 // as mpy-tool freezes long int constants: KT_ROM_INT(name, negative, hi, lo) is the int
 // -+(hi << 32 | lo) (hi, lo: the magnitude's 32-bit halves).

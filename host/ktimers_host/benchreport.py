@@ -381,10 +381,11 @@ def goals(m: Figures, fz: Figures) -> list[tuple[str, str, bool | None]]:
         out.append(
             (
                 label,
-                f"mps2 runs the {IRQ_CODES.get(str(irq), '?')} IRQ handlers ({IRQ_CODES.get(str(firq), '?')}"
-                f" on the frozen firmware): HARD p99 {_us(h[0])}, mpy-cross native {_us(h[1])},"
-                f" bytecode {_us(h[2])}; SOFT p50 {_us(sp[0])}, {_us(sp[1])}, {_us(sp[2])};"
-                " boards on stock firmware run the native module, unix and generic-machine bytecode",
+                f"mps2 runs the {IRQ_CODES.get(str(irq), '?')} IRQ handlers"
+                f" ({IRQ_CODES.get(str(firq), '?')} on the frozen firmware): HARD p99"
+                f" {_us(h[0])}, mpy-cross native {_us(h[1])}, bytecode {_us(h[2])}; SOFT p50"
+                f" {_us(sp[0])}, {_us(sp[1])}, {_us(sp[2])}; boards on stock firmware run the"
+                " native module, unix and generic-machine bytecode",
                 irq in ("c", "native") and nm_irq == "native" and h[1] < h[2] and sp[1] < sp[2],
             )
         )

@@ -14,8 +14,8 @@ the same, case by case:
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import random
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path

@@ -1,7 +1,9 @@
 # Lateness benchmark (MicroPython, runs on the board; the host appends one call).
 #   lat_row("kt_soft", n=1000, load=0)    prints one "BENCH lat ..." line
 #   lat_row("kt_soft", 1000, 1, phase, phases)   one of the runs the host pools (load rows)
-# Rows: raw_hard / raw_soft (mps2.Timer, periodic, no ktimers), kt_hard / kt_soft
+# Rows: raw_hard / raw_soft (mps2.Timer, periodic, no ktimers; raw_soft_res: the soft
+# callback with the kt_soft row's ktimers code and objects on the heap but stopped -- what
+# a collection then costs, the floor for kt_soft under load), kt_hard / kt_soft
 # (kt_hard_bc / kt_soft_bc: the same with the IRQ handlers as bytecode, ktimers.init(IRQ_CODE=
 # "bytecode"); kt_hard_nm / kt_soft_nm: as mpy-cross's native module, IRQ_CODE="native-mpy";
 # the row says which ran)
@@ -121,8 +123,8 @@ def _raw_cb(t):
         t.stop()
 
 
-def raw_row(hard, n, load):
-    row = "raw_hard" if hard else "raw_soft"
+def raw_row(hard, n, load, row=None):
+    row = row or ("raw_hard" if hard else "raw_soft")
     try:
         import mps2
     except ImportError:
@@ -156,6 +158,22 @@ def raw_row(hard, n, load):
     cnt.sort()
     extra = " cnt_p50=%d" % cnt[(got - 1) // 2] if got else ""
     _report(row, load, lat, max(0, min(irqs, n) - got), extra)
+
+
+_held = []  # raw_soft_res: what keeps the ktimers code resident
+
+
+def _resident():
+    # The heap that the kt_soft row holds -- ktimers, its hrtimer code and one hrtimer set
+    # up -- with the subsystem stopped: nothing of it runs, the collector still marks it all
+    import sys
+    from ktimers import hrtimer, hrtimer_setup, hrtimer_start, hrtimer_cancel, hrtimer_get_expires
+    from ktimers import hrtimer_forward_now, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT
+
+    t = hrtimer()
+    hrtimer_setup(t, _kt_cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT)
+    _held.extend((t, hrtimer_start, hrtimer_cancel, hrtimer_get_expires, hrtimer_forward_now))
+    sys.modules["ktimers.core"].deinit()
 
 
 # --- ktimers hrtimer -----------------------------------------------------------------
@@ -308,6 +326,9 @@ def lat_row(row, n=1000, load=0, phase=0, phases=1):
         raw_row(1, n, load)
     elif row == "raw_soft":
         raw_row(0, n, load)
+    elif row == "raw_soft_res":  # the floor for kt_soft: its heap resident, raw callback
+        _resident()
+        raw_row(0, n, load, row)
     elif row == "kt_hard":
         kt_row(1, n, load)
     elif row == "kt_soft":

@@ -165,6 +165,8 @@ def run_board(
             continue
         for load in (0, 1):
             lat_part(r, row, samples, load)
+    if bytecode_rows and _want(parts, "lat:raw_soft_res"):
+        lat_part(r, "raw_soft_res", samples, 1)  # the floor for kt_soft under load
     return r.figures
 
 
@@ -194,6 +196,7 @@ def bench_mps2(
                     rr.part("heap_import")
                     for load in (0, 1):
                         lat_part(rr, "kt_soft", samples, load)
+                    lat_part(rr, "raw_soft_res", samples, 1)
                     out.update({"romfs " + k: v for k, v in rr.figures.items()})
             finally:
                 b.close()
@@ -217,6 +220,7 @@ def bench_mps2(
                     if _want(parts, "frozen"):  # the SOFT row with the library in ROM
                         for load in (0, 1):
                             lat_part(fr, "kt_soft", samples, load)
+                        lat_part(fr, "raw_soft_res", samples, 1)
                     frozen = fr.figures
                 finally:
                     b.close()

@@ -18,8 +18,11 @@ else loads on first use, so a program that uses only timer_list never loads
 the hrtimer code, and the reverse:
 
     timer      timer_list and the wheel (mod_timer, timer_delete ...)
-    hrtimer    hrtimer, hrtimer_start ... (with hrtimer_base, hrtimer_irq,
-               hrtimer_softirq; trace comes with either)
+    hrtimer    hrtimer, hrtimer_start ... (with hrtimer_base, hrtimer_softirq
+               and the clock event handlers: the C core's, else hrtimer_irq)
+    _hrtimer_ext  hrtimer_init, hrtimer_restart, the expiry setters ...
+    (trace loads when a program imports ktimers.trace: until then the timer
+    code holds the C core's stand-in, or loads it where there is none)
     module     module_init, insmod, rmmod ...
     proc       timer_list_show, timer_list_lines
     _timer_ext legacy init_timer/setup_timer, DEFINE_TIMER, timer_shutdown ...

@@ -30,12 +30,16 @@ _LAZY = (
     ),
     "hrtimer",
     (
-        "hrtimer", "hrtimer_setup", "hrtimer_init", "hrtimer_cancel", "hrtimer_start_range_ns",
-        "hrtimer_start", "hrtimer_start_expires", "hrtimer_restart", "hrtimer_try_to_cancel",
-        "hrtimer_forward", "hrtimer_forward_now", "hrtimer_active", "hrtimer_is_queued",
-        "hrtimer_callback_running", "hrtimer_get_expires", "hrtimer_get_softexpires",
-        "hrtimer_get_remaining", "hrtimer_set_expires", "hrtimer_set_expires_range_ns",
-        "hrtimer_add_expires", "hrtimer_add_expires_ns", "clock_was_set",
+        "hrtimer", "hrtimer_setup", "hrtimer_cancel", "hrtimer_start_range_ns", "hrtimer_start",
+        "hrtimer_try_to_cancel", "hrtimer_forward", "hrtimer_forward_now", "hrtimer_active",
+        "hrtimer_get_expires",
+    ),
+    "_hrtimer_ext",
+    (
+        "hrtimer_init", "hrtimer_start_expires", "hrtimer_restart", "hrtimer_is_queued",
+        "hrtimer_callback_running", "hrtimer_get_softexpires", "hrtimer_get_remaining",
+        "hrtimer_set_expires", "hrtimer_set_expires_range_ns", "hrtimer_add_expires",
+        "hrtimer_add_expires_ns", "clock_was_set",
     ),
     "module",
     (
@@ -180,7 +184,7 @@ except ImportError:
             return "<lazy ktimers.%s>" % (_name(self)[0] or "(loaded)")
 
     class _lazyp(_lazy):
-        # The timer and hrtimer proxies: positional arguments only (kernel calls
+        # The timer and hrtimer proxies (and _hrtimer_ext's): positional arguments only (kernel calls
         # are), so once resolved a call allocates nothing -- hard-IRQ code may
         # hold one (a HARD callback's hrtimer_forward_now bound before any hrtimer
         # call).  The first call loads the part: task context.
@@ -228,7 +232,7 @@ def _install():
             if _rom is not None:
                 p = _rom(k)  # ROM proxy number k
             else:
-                p = _lazyp() if i < 4 else _lazy()
+                p = _lazyp() if i < 6 else _lazy()  # timer, hrtimer, _hrtimer_ext
             setattr(me, n, p)
             k += 1
 

@@ -194,6 +194,19 @@ def init(backend=None, hz=None, **cfg):
     return h
 
 
+def tracer():
+    """What the timer code calls `_tr`: ktimers.trace once it is loaded, else the C
+    core's stand-in (a ROM module whose `enabled` is False: tracing off costs no heap;
+    trace.enable() rebinds the real module), else the real module.  Task context."""
+    t = sys.modules.get("ktimers.trace")
+    if t is None:
+        try:
+            from _ktimers import trace_off as t
+        except ImportError:
+            from . import trace as t
+    return t
+
+
 def attach(mod):
     """A timer module loaded on first use joins the running core: the wheel
     (ktimers.timer) starts at the current jiffies, the hrtimer queue

@@ -20,7 +20,7 @@ queue operation here holds softirqs off (local_bh_disable), the base lock.
 
 from micropython import const
 from . import core
-from . import trace as _tr
+_tr = core.tracer()  # ktimers.trace, or while it is not loaded a stand-in (off)
 from . import ktime as _kt
 _pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 from . import bug as _bug
@@ -29,7 +29,9 @@ from . import hrtimer_base as _b
 _i = _b._i  # the IRQ side (ktimers.hrtimer_irq, native where it loads)
 
 
-from .defs import *  # noqa: F403 HRTIMER_MODE_*, HRTIMER_(NO)RESTART (bound by the package too)
+from . import defs as _defs  # the modes (HRTIMER_* also through __getattr__ below)
+from .defs import HRTIMER_MODE_REL, HRTIMER_MODE_HARD
+import sys as _sys
 
 _ENQUEUED = const(1)
 _CALLBACK = const(2)
@@ -127,12 +129,12 @@ def hrtimer_setup(timer, function, clock_id, mode):
     relative CLOCK_REALTIME timer becomes CLOCK_MONOTONIC.  Task context."""
     if not callable(function):
         raise TypeError("hrtimer_setup: function must be callable")
-    hrtimer_init(timer, clock_id, mode)
+    _hrtimer_init(timer, clock_id, mode)
     timer.function = function
 
 
-def hrtimer_init(timer, clock_id, mode):
-    """Initialise timer; set timer.function afterwards (pre-6.15 API)."""
+def _hrtimer_init(timer, clock_id, mode):
+    # hrtimer_init's work (hrtimer_setup's too; hrtimer_init itself is in _hrtimer_ext)
     _check("hrtimer_init", timer)
     _check_mode("hrtimer_init", mode)
     if timer._f & _ENQUEUED:
@@ -238,17 +240,6 @@ def hrtimer_start(timer, tim, mode):
     hrtimer_start_range_ns(timer, tim, 0, mode)
 
 
-def hrtimer_start_expires(timer, mode):
-    """Start with the expiry already set (hrtimer_set_expires*)."""
-    _check("hrtimer_start_expires", timer)
-    e = _expires_of(timer)
-    hrtimer_start_range_ns(timer, e - timer._d, timer._d, mode)
-
-
-def hrtimer_restart(timer):
-    hrtimer_start_expires(timer, HRTIMER_MODE_ABS)
-
-
 def _hrtimer_try_to_cancel(timer):
     """0 not active, 1 removed, -1 callback running.  Task/softirq context."""
     _check("hrtimer_try_to_cancel", timer)
@@ -326,16 +317,6 @@ def hrtimer_active(timer):
     return _state_of(timer) != 0
 
 
-def hrtimer_is_queued(timer):
-    _check("hrtimer_is_queued", timer)
-    return bool(_state_of(timer) & _ENQUEUED)
-
-
-def hrtimer_callback_running(timer):
-    _check("hrtimer_callback_running", timer)
-    return bool(_state_of(timer) & _CALLBACK)
-
-
 def _locked(fn, timer):
     core.local_bh_disable()
     try:
@@ -350,60 +331,15 @@ def hrtimer_get_expires(timer):
     return _locked("hrtimer_get_expires", timer)
 
 
-def hrtimer_get_softexpires(timer):
-    """The soft expiry, ns of the timer's clock.  Task/softirq context."""
-    _check("hrtimer_get_softexpires", timer)
-    return _locked("hrtimer_get_softexpires", timer) - timer._d
+def __getattr__(name):
+    # the rarely used calls load on first use (ktimers._hrtimer_ext: hrtimer_init,
+    # *_expires*, hrtimer_restart, hrtimer_get_remaining, clock_was_set ...), and the
+    # modes and restart values come from ktimers.defs
+    if name.startswith("HRTIMER_"):
+        return getattr(_defs, name)
+    m = _sys.modules.get("ktimers._hrtimer_ext")
+    if m is None:
+        __import__("ktimers._hrtimer_ext")
+        m = _sys.modules["ktimers._hrtimer_ext"]
+    return getattr(m, name)
 
-
-def hrtimer_get_remaining(timer):
-    """expires - now of the timer's clock (ns; negative once expired)."""
-    _check("hrtimer_get_remaining", timer)
-    return _locked("hrtimer_get_remaining", timer) - _now_of(timer._clock)
-
-
-def _set(fn, timer, soft, hard):
-    core.local_bh_disable()
-    try:
-        _check(fn, timer)
-        if timer._f & _ENQUEUED:
-            _bug.WARN(True, "%s: timer %d is queued, expiry not changed", fn, timer.trace_id)
-            return
-        _b._set_abs(timer, soft, hard)
-    finally:
-        core.local_bh_enable()
-
-
-def hrtimer_set_expires(timer, time):
-    _check_int("hrtimer_set_expires", "time", time)
-    _set("hrtimer_set_expires", timer, time, time)
-
-
-def hrtimer_set_expires_range_ns(timer, time, delta):
-    _check_int("hrtimer_set_expires_range_ns", "time", time)
-    _check_int("hrtimer_set_expires_range_ns", "delta", delta)
-    _set("hrtimer_set_expires_range_ns", timer, time, _kt.ktime_add_safe(time, delta))
-
-
-def hrtimer_add_expires(timer, time):
-    _check_int("hrtimer_add_expires", "time", time)
-    _check("hrtimer_add_expires", timer)
-    e = _expires_of(timer)
-    _set(
-        "hrtimer_add_expires",
-        timer,
-        _kt.ktime_add_safe(e - timer._d, time),
-        _kt.ktime_add_safe(e, time),
-    )
-
-
-hrtimer_add_expires_ns = hrtimer_add_expires
-
-
-def clock_was_set():
-    """Re-key REALTIME/TAI timers after the realtime offset changed."""
-    core.local_bh_disable()
-    try:
-        return _b._clock_was_set()
-    finally:
-        core.local_bh_enable()

@@ -60,7 +60,7 @@ the rest in task/softirq context with softirqs held off by the caller
 
 from micropython import const
 from . import core
-from . import trace as _tr
+_tr = core.tracer()  # ktimers.trace, or while it is not loaded a stand-in (off)
 from . import ktime as _kt
 from . import bug as _bug
 import sys as _sys

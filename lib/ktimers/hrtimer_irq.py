@@ -29,7 +29,7 @@ where the IRQ reads it).
 
 from micropython import const
 from . import core
-from . import trace as _tr
+_tr = core.tracer()  # ktimers.trace, or while it is not loaded a stand-in (off)
 _pk = __import__("sys").modules["ktimers._printk"]  # printk's state (_cur_module)
 
 _SMALL_MAX = const(0x3FFFFFFF)

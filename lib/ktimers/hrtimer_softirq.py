@@ -17,7 +17,7 @@ Softirq context; the queue itself is ktimers.hrtimer_base's.
 
 from micropython import const
 from . import core
-from . import trace as _tr
+_tr = core.tracer()  # ktimers.trace, or while it is not loaded a stand-in (off)
 _pk = __import__("sys").modules["ktimers._printk"]  # printk's state and engine
 from . import hrtimer_base as _b
 

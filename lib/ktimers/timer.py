@@ -74,7 +74,7 @@ verifies links, counts, indexes, collected lists and next_expiry.
 
 from micropython import const
 from . import core
-from . import trace as _tr
+_tr = core.tracer()  # ktimers.trace, or while it is not loaded a stand-in (off)
 _pk = __import__("sys").modules["ktimers.printk"]  # not `from .`: the package binds printk() there
 
 from .defs import TIMER_DEFERRABLE, TIMER_PINNED, TIMER_IRQSAFE  # (bound by the package too)

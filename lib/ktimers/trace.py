@@ -95,11 +95,19 @@ def enable(n=1024, events=None):
 
 
 def _changed(on):
-    # the hrtimer IRQ paths keep their own copy of `enabled` (a hard-IRQ global)
+    # The timer code loaded before this module holds the C core's stand-in as _tr
+    # (core.tracer): bind this module there.  The hrtimer IRQ paths keep their own copy
+    # of `enabled` (a hard-IRQ global).
     import sys
 
+    me = sys.modules[__name__]
+    for n in ("timer", "hrtimer", "hrtimer_base", "hrtimer_softirq", "hrtimer_irq", "hrtimer_irq_n"):
+        m = sys.modules.get("ktimers." + n)
+        if m is not None:
+            m._tr = me
     hb = sys.modules.get("ktimers.hrtimer_base")
     if hb is not None:
+        hb._i._tr = me
         hb._trace_changed(on)
 
 

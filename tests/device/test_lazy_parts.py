@@ -16,14 +16,14 @@ from ktimers import *
 eq([m for m in PARTS if m in sys.modules], [], "nor does from ktimers import *")
 eq((HRTIMER_MODE_REL_HARD, HRTIMER_RESTART, TIMER_IRQSAFE), (9, 1, 0x00200000), "constants eager")
 j0 = jiffies()
-held_queued = hrtimer_is_queued  # a copy held before its part loads
+held_active = hrtimer_active  # a copy held before its part loads
 held_pending = timer_pending
 try:
     import _ktimers  # the firmware's C core: every proxy is one of its ROM objects
 
-    eq(type(held_queued).__name__, "lazy", "a ROM proxy of the C core")
+    eq(type(held_active).__name__, "lazy", "a ROM proxy of the C core")
 except ImportError:
-    eq(type(held_queued).__name__, "_lazyp", "a positional proxy")
+    eq(type(held_active).__name__, "_lazyp", "a positional proxy")
 
 # the first hrtimer call loads the hrtimer code, not the wheel
 t = hrtimer()
@@ -45,12 +45,12 @@ hrtimer_setup(t, hcb, CLOCK_MONOTONIC, HRTIMER_MODE_REL)
 q = p = None  # bound before heap_lock: a new global could grow __main__'s dict
 micropython.heap_lock()
 try:
-    q = held_queued(t)  # resolved when the part loaded: no allocation
+    q = held_active(t)  # resolved when the part loaded: no allocation
 finally:
     micropython.heap_unlock()
 eq(q, False, "held proxy answers")
 hrtimer_start(t, 200_000_000, HRTIMER_MODE_REL)  # 200 ms: still queued when checked on a busy host
-eq(held_queued(t), True, "held proxy sees the queued timer")
+eq(held_active(t), True, "held proxy sees the queued timer")
 end = jiffies() + 5 * HZ
 while not got and time_before(jiffies(), end):
     pass  # (no msleep: it would load the wheel)

@@ -4,7 +4,8 @@ Imported by ktimers/__init__.py after its eager names are bound; binds a
 proxy in the package for every lazy name (see the package docstring).
 ``ktimers._mod(name)`` (from here) loads a part and returns its module.
 
-    _LAZY      part, names it gives the package, part, ... (flat)
+    _part      (first proxy number, names) of a part: the C core's table in
+               flash, else ktimers._parts_table._LAZY
     _lazy      the proxies' type: the C core's (_ktimers.lazy, ROM objects
                that take no heap) where the firmware has it, else a class
                here whose instances take 16 bytes each; _res maps a resolved one
@@ -18,72 +19,6 @@ only when full, in steps (293 slots, then 389), so the package keeps its
 
 import sys as _sys
 
-# Loaded on first use: submodule, then the names it gives the package (flat:
-# one tuple fewer per part on a ROMFS heap); the first two parts take
-# positional proxies (_lazyp).
-_LAZY = (
-    "timer",
-    (
-        "timer_list", "timer_setup", "timer_pending", "mod_timer", "mod_timer_pending",
-        "timer_reduce", "add_timer", "add_timer_local", "add_timer_global", "timer_delete",
-        "timer_delete_sync", "del_timer", "del_timer_sync", "wheel_check",
-    ),
-    "hrtimer",
-    (
-        "hrtimer", "hrtimer_setup", "hrtimer_cancel", "hrtimer_start_range_ns", "hrtimer_start",
-        "hrtimer_try_to_cancel", "hrtimer_forward", "hrtimer_forward_now", "hrtimer_active",
-        "hrtimer_get_expires",
-    ),
-    "_hrtimer_ext",
-    (
-        "hrtimer_init", "hrtimer_start_expires", "hrtimer_restart", "hrtimer_is_queued",
-        "hrtimer_callback_running", "hrtimer_get_softexpires", "hrtimer_get_remaining",
-        "hrtimer_set_expires", "hrtimer_set_expires_range_ns", "hrtimer_add_expires",
-        "hrtimer_add_expires_ns", "clock_was_set",
-    ),
-    "module",
-    (
-        "module_init", "module_exit", "module_param", "MODULE_PARM_DESC", "MODULE_LICENSE",
-        "MODULE_AUTHOR", "MODULE_DESCRIPTION", "modinfo", "insmod", "rmmod", "lsmod",
-    ),
-    "proc",
-    (
-        "timer_list_lines", "timer_list_show",
-    ),
-    "_timer_ext",
-    (
-        "DEFINE_TIMER", "init_timer", "setup_timer", "add_timer_on", "timer_delete_sync_try",
-        "try_to_del_timer_sync", "timer_shutdown", "timer_shutdown_sync",
-    ),
-    "_completion_wait",
-    (
-        "wait_for_completion", "wait_for_completion_timeout", "wait_for_completion_interruptible",
-        "wait_for_completion_interruptible_timeout", "wait_for_completion_killable",
-        "wait_for_completion_killable_timeout",
-    ),
-    "sleep",
-    (
-        "hrtimer_sleeper", "hrtimer_setup_sleeper_on_stack", "hrtimer_sleeper_start_expires",
-        "schedule_hrtimeout_range", "schedule_hrtimeout", "hrtimer_nanosleep", "schedule_timeout",
-        "schedule_timeout_uninterruptible", "schedule_timeout_interruptible",
-        "schedule_timeout_idle", "msleep", "msleep_interruptible", "ssleep", "usleep_range",
-        "fsleep",
-    ),
-    "_ktime",
-    (
-        "ktime_add_ns", "ktime_sub_ns", "ktime_add_us", "ktime_add_ms", "ktime_sub_us",
-        "ktime_sub_ms", "ktime_us_delta", "ktime_ms_delta", "ktime_compare", "ktime_after",
-        "ktime_before", "ktime_to_timespec64", "ktime_to_timespec", "timespec64_to_ktime",
-        "ktime_get_seconds", "ktime_get_real_seconds", "ktime_get_clock", "do_settimeofday64",
-        "ktime_set_real", "timekeeping_set_tai_offset",
-    ),
-    "_dmesg",
-    (
-        "dmesg", "dmesg_entries", "dmesg_lines", "dmesg_clear", "dmesg_resize",
-        "print_exception_to_dmesg",
-    ),
-)
-# package names that a submodule import would overwrite with the submodule
 _CLASH = ("jiffies", "printk", "hrtimer", "completion", "kstruct")
 
 
@@ -113,6 +48,28 @@ def _load(mod):
     return m
 
 
+def _table():
+    # the pure-Python path's table of lazy names (ktimers._parts_table)
+    from ._parts_table import _LAZY
+
+    return _LAZY
+
+
+def _part(mod):
+    # (number of part mod's first proxy, its names), or (0, ()): from the C core's
+    # table in flash where there is one.  O(parts)
+    if _rom is not None:
+        r = _c.lazy_part(mod)
+        return r if r is not None else (0, ())
+    lz = _table()
+    k = 0
+    for i in range(0, len(lz), 2):
+        if lz[i] == mod:
+            return k, lz[i + 1]
+        k += len(lz[i + 1])
+    return 0, ()
+
+
 def _bind(mod, m):
     # The real objects for mod's lazy names: here, and in place of every
     # proxy a star import copied into __main__ or a loaded module.  O(names x
@@ -120,23 +77,24 @@ def _bind(mod, m):
     import __main__
 
     me = _sys.modules["ktimers"]
-    for i in range(0, len(_LAZY), 2):
-        if _LAZY[i] == mod:
-            names = _LAZY[i + 1]
+    k, names = _part(mod)
+    if not names:
+        return
+    for n in names:
+        v = getattr(m, n)
+        p = _rom(k) if _rom is not None else getattr(me, n)  # a ROM proxy is its name's
+        k += 1
+        if isinstance(p, _lazy):
+            _res[p] = v  # a proxy held anywhere calls v from now on
+        setattr(me, n, v)
+    spaces = [x for x in _sys.modules.values() if x is not me]
+    spaces.append(__main__)
+    for x in spaces:
+        d = getattr(x, "__dict__", None)
+        if d is not None:
             for n in names:
-                v = getattr(m, n)
-                p = getattr(me, n)
-                if isinstance(p, _lazy):
-                    _res[p] = v  # a proxy held anywhere calls v from now on
-                setattr(me, n, v)
-            spaces = [x for x in _sys.modules.values() if x is not me]
-            spaces.append(__main__)
-            for x in spaces:
-                d = getattr(x, "__dict__", None)
-                if d is not None:
-                    for n in names:
-                        if isinstance(d.get(n), _lazy):
-                            d[n] = getattr(m, n)
+                if isinstance(d.get(n), _lazy):
+                    d[n] = getattr(m, n)
 
 
 def _mod(name):
@@ -146,13 +104,18 @@ def _mod(name):
 
 
 def _name(p):
-    # The lazy name proxy p stands for (it is bound to it here until its part
-    # loads), and its part; (None, None) once resolved.  O(lazy names).
+    # The lazy name proxy p stands for, and its part: a ROM proxy always stands for
+    # its own; a Python one is bound to its name here until its part loads, (None,
+    # None) after.  O(lazy names).
+    if _rom is not None:
+        w = _c.lazy_where(p)
+        return w if w is not None else (None, None)
     me = _sys.modules["ktimers"]
-    for i in range(0, len(_LAZY), 2):
-        for n in _LAZY[i + 1]:
+    lz = _table()
+    for i in range(0, len(lz), 2):
+        for n in lz[i + 1]:
             if getattr(me, n) is p:
-                return n, _LAZY[i]
+                return n, lz[i]
     return None, None
 
 
@@ -164,7 +127,9 @@ try:
     # flash, so they take no heap and gc.collect() does not mark them.  A call passes its
     # arguments through (no tuple or dict): positional or keyword, it allocates nothing
     # once resolved.
+    import _ktimers as _c
     from _ktimers import lazy as _rom
+
     _lazy = type(_rom(0))
 except ImportError:
     _rom = None
@@ -223,21 +188,18 @@ def _resolve(p):
 
 
 def _install():
+    # the Python proxies (the C core binds its ROM ones itself: _ktimers.install).
     # setattr, not globals()[n] =: it interns n, and dir() and `import *` find
     # only interned names
     me = _sys.modules["ktimers"]
-    k = 0
-    for i in range(1, len(_LAZY), 2):
-        for n in _LAZY[i]:
-            if _rom is not None:
-                p = _rom(k)  # ROM proxy number k
-            else:
-                p = _lazyp() if i < 6 else _lazy()  # timer, hrtimer, _hrtimer_ext
-            setattr(me, n, p)
-            k += 1
+    lz = _table()
+    for i in range(1, len(lz), 2):
+        for n in lz[i]:
+            setattr(me, n, _lazyp() if i < 6 else _lazy())  # timer, hrtimer, _hrtimer_ext
 
 
-_install()
+if _rom is None:
+    _install()
 del _install
 
 

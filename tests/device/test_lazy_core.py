@@ -26,10 +26,21 @@ eq(have_c, sys.platform != "linux", "C core present exactly on the emulated firm
 eq("ktimers._parts" in sys.modules, not have_c, "ktimers._parts loaded by the import")
 __import__("ktimers._parts")
 P = sys.modules["ktimers._parts"]
-names = tuple(n for i in range(1, len(P._LAZY), 2) for n in P._LAZY[i])
+from ktimers._parts_table import _LAZY
+
+names = tuple(n for i in range(1, len(_LAZY), 2) for n in _LAZY[i])
 nlazy = len(names)
 if have_c:
-    eq(_ktimers.lazy_names(), names, "the C core's lazy names are _parts._LAZY's, in order")
+    eq(_ktimers.lazy_names(), names, "the C core's lazy names are _parts_table._LAZY's, in order")
+    # and its table of parts: each part's first proxy number and names, as _LAZY has them
+    k = 0
+    for i in range(0, len(_LAZY), 2):
+        eq(_ktimers.lazy_part(_LAZY[i]), (k, _LAZY[i + 1]), "the C core's part " + _LAZY[i])
+        eq(_ktimers.lazy_where(_ktimers.lazy(k)), (_LAZY[i + 1][0], _LAZY[i]), "where proxy %d is" % k)
+        k += len(_LAZY[i + 1])
+    eq(_ktimers.lazy_part("nosuchpart"), None, "not a part")
+    eq(_ktimers.lazy_where(_ktimers.lazy(k)), None, "a spare proxy stands for no name")
+    eq(_ktimers.lazy_where(1), None, "nor does a non-proxy")
 
 p = ktime_compare  # not loaded yet: a proxy
 eq(isinstance(p, P._lazy), True, "a lazy name is bound to a proxy")

@@ -25,7 +25,8 @@
 //     lazy(i)       proxy number i, 0 <= i < NLAZY (the same object for the same i)
 //     NLAZY         how many there are
 //     install()     bind proxy i to the package's lazily loaded name i (task context)
-//     lazy_names()  those names, as _parts._LAZY lists them (a tuple; for the tests)
+//     lazy_names()  those names, as _parts_table._LAZY lists them (a tuple; for the tests)
+//     lazy_part(p)  (first proxy number, names) of part p; lazy_where(proxy): (name, part)
 //     mod(name)     ktimers._parts._mod(name): load a part, return its module (task)
 //     modules()     register the ROM modules (task context)
 //     hrtimer_irq   the clock event handlers' type (hrtimer_irq.c; hrtimer_base makes one)
@@ -52,8 +53,8 @@ static const kt_lazy_obj_t kt_lazy_objs[KT_NLAZY] = {
     [0 ... KT_NLAZY - 1] = {{&kt_lazy_type}},
 };
 
-// The lazily loaded names, in ktimers._parts._LAZY's order: name i is bound to proxy i.
-// tests/device/test_lazy_core.py checks this list against _LAZY.
+// The lazily loaded names, in ktimers._parts_table._LAZY's order: name i is bound to proxy i.
+// tests/device/test_lazy_core.py checks this list and kt_lazy_parts against _LAZY.
 static const qstr_short_t kt_lazy_names[] = {
     MP_QSTR_timer_list, MP_QSTR_timer_setup, MP_QSTR_timer_pending, MP_QSTR_mod_timer,
     MP_QSTR_mod_timer_pending, MP_QSTR_timer_reduce, MP_QSTR_add_timer,
@@ -90,6 +91,19 @@ static const qstr_short_t kt_lazy_names[] = {
     MP_QSTR_do_settimeofday64, MP_QSTR_ktime_set_real, MP_QSTR_timekeeping_set_tai_offset,
     MP_QSTR_dmesg, MP_QSTR_dmesg_entries, MP_QSTR_dmesg_lines, MP_QSTR_dmesg_clear,
     MP_QSTR_dmesg_resize, MP_QSTR_print_exception_to_dmesg,
+};
+
+// The parts, in _LAZY's order: part i gives the next n names of kt_lazy_names (so
+// proxy k stands for name k of part kt_lazy_parts[j] where the counts before it sum to <= k).
+typedef struct _kt_lazy_part_t {
+    qstr_short_t part;
+    uint8_t n;
+} kt_lazy_part_t;
+
+static const kt_lazy_part_t kt_lazy_parts[] = {
+    {MP_QSTR_timer, 14}, {MP_QSTR_hrtimer, 10}, {MP_QSTR__hrtimer_ext, 12}, {MP_QSTR_module, 11},
+    {MP_QSTR_proc, 2}, {MP_QSTR__timer_ext, 8}, {MP_QSTR__completion_wait, 6}, {MP_QSTR_sleep, 15},
+    {MP_QSTR__ktime, 20}, {MP_QSTR__dmesg, 6},
 };
 
 // sys.modules' key for ktimers._parts: a str object in ROM (a qstr lookup by text would
@@ -300,14 +314,55 @@ static mp_obj_t kt_install(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_install_obj, kt_install);
 
 // lazy_names(): the list above as a tuple of str (for the test).  Allocates.
-static mp_obj_t kt_lazy_names_fn(void) {
-    mp_obj_t t = mp_obj_new_tuple(MP_ARRAY_SIZE(kt_lazy_names), NULL);
-    for (size_t i = 0; i < MP_ARRAY_SIZE(kt_lazy_names); ++i) {
-        ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(t))->items[i] = MP_OBJ_NEW_QSTR(kt_lazy_names[i]);
+static mp_obj_t kt_names_tuple(size_t first, size_t n) {
+    mp_obj_t t = mp_obj_new_tuple(n, NULL);
+    for (size_t i = 0; i < n; ++i) {
+        ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(t))->items[i] = MP_OBJ_NEW_QSTR(kt_lazy_names[first + i]);
     }
     return t;
 }
+
+// lazy_names(): every lazy name, in order (for the tests).  Task context (a new tuple).
+static mp_obj_t kt_lazy_names_fn(void) {
+    return kt_names_tuple(0, MP_ARRAY_SIZE(kt_lazy_names));
+}
 static MP_DEFINE_CONST_FUN_OBJ_0(kt_lazy_names_obj, kt_lazy_names_fn);
+
+// lazy_part(part): (number of its first proxy, its names) for part (a str such as
+// "hrtimer"), or None for a name that is not a part.  Task context (_parts binds a part's
+// names when it loads; the table stays in flash instead of a tuple on the heap).
+static mp_obj_t kt_lazy_part(mp_obj_t part) {
+    qstr q = mp_obj_str_get_qstr(part);
+    size_t k = 0;
+    for (size_t j = 0; j < MP_ARRAY_SIZE(kt_lazy_parts); ++j) {
+        if (kt_lazy_parts[j].part == q) {
+            mp_obj_t r[2] = {MP_OBJ_NEW_SMALL_INT(k), kt_names_tuple(k, kt_lazy_parts[j].n)};
+            return mp_obj_new_tuple(2, r);
+        }
+        k += kt_lazy_parts[j].n;
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_lazy_part_obj, kt_lazy_part);
+
+// lazy_where(p): (name, part) that ROM proxy p stands for, or None (a spare proxy, or not a
+// proxy).  Task context.
+static mp_obj_t kt_lazy_where(mp_obj_t p) {
+    if (!mp_obj_is_type(p, &kt_lazy_type)) {
+        return mp_const_none;
+    }
+    size_t i = (const kt_lazy_obj_t *)MP_OBJ_TO_PTR(p) - kt_lazy_objs;
+    size_t k = 0;
+    for (size_t j = 0; j < MP_ARRAY_SIZE(kt_lazy_parts); ++j) {
+        if (i < k + kt_lazy_parts[j].n) {
+            mp_obj_t r[2] = {MP_OBJ_NEW_QSTR(kt_lazy_names[i]), MP_OBJ_NEW_QSTR(kt_lazy_parts[j].part)};
+            return mp_obj_new_tuple(2, r);
+        }
+        k += kt_lazy_parts[j].n;
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_lazy_where_obj, kt_lazy_where);
 
 // mod(name): ktimers._parts._mod(name), loading ktimers._parts first (ktimers._mod where the
 // package has the C core).  Task context.
@@ -338,6 +393,8 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_modules), MP_ROM_PTR(&kt_modules_obj) },
     { MP_ROM_QSTR(MP_QSTR_install), MP_ROM_PTR(&kt_install_obj) },
     { MP_ROM_QSTR(MP_QSTR_lazy_names), MP_ROM_PTR(&kt_lazy_names_obj) },
+    { MP_ROM_QSTR(MP_QSTR_lazy_part), MP_ROM_PTR(&kt_lazy_part_obj) },
+    { MP_ROM_QSTR(MP_QSTR_lazy_where), MP_ROM_PTR(&kt_lazy_where_obj) },
     { MP_ROM_QSTR(MP_QSTR_mod), MP_ROM_PTR(&kt_mod_obj) },
     { MP_ROM_QSTR(MP_QSTR_ktime), MP_ROM_PTR(&kt_ktime_module) },
     { MP_ROM_QSTR(MP_QSTR_defs), MP_ROM_PTR(&kt_defs_module) },

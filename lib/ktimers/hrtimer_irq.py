@@ -1,19 +1,22 @@
 """ktimers.hrtimer_irq -- the clock event device's handlers (hrtimer_interrupt).
 
-The hot half of ktimers.hrtimer_base, kept apart so that it can run as native
-code: `flash` also compiles this module with `mpy-cross -X emit=native` for the
-board's arch into hrtimer_irq_n.mpy (firmware/manifests/native.py freezes it
-too), and hrtimer_base imports that when it loads, else this pure-Python module
-(unix sources, a board profile without an arch, firmware that cannot load
-native code, or ktimers.init(IRQ_CODE="bytecode")).  Both are
-the same source, so they behave alike; native code only runs the bytecode
-faster.  (No bare `raise` here: mpy-cross's native emitter does not take it.)
+The hot half of ktimers.hrtimer_base, kept apart so that it can run as machine
+code.  Where the firmware has ktimers' C core, hrtimer_base takes its C twin
+(firmware/cmodules/ktimers/hrtimer_irq.c: these statements in C, this module's
+globals as the attributes of one object).  Elsewhere `flash` also compiles this
+module with `mpy-cross -X emit=native` for the board's arch into
+hrtimer_irq_n.mpy (firmware/manifests/native.py freezes it too), and
+hrtimer_base imports that, else this pure-Python module (unix sources, a board
+profile without an arch, firmware that cannot load native code).
+ktimers.init(IRQ_CODE="native-mpy" or "bytecode") picks those.  All three
+behave alike; machine code only runs faster.  (No bare `raise` here:
+mpy-cross's native emitter does not take it.)
 
-    board profile     mpy_arch    this module runs as
-    mps2-an385        armv7m      native (hrtimer_irq_n.mpy)
-    rp2-pico          armv6m      native
-    pyboard           armv7emsp   native
-    esp32             xtensawin   native
+    board profile     mpy_arch    the handlers run as
+    mps2-an385        armv7m      C (the emulated firmwares have the C core)
+    rp2-pico          armv6m      native (hrtimer_irq_n.mpy), C with the C core
+    pyboard           armv7emsp   native, C with the C core
+    esp32             xtensawin   native, C with the C core
     unix              x64         bytecode (.py sources)
     generic-machine   -           bytecode
 

@@ -40,15 +40,16 @@ elsewhere (a local, a default argument) goes on calling through its proxy.
 Where the firmware has the C core (_ktimers, firmware/cmodules/ktimers) a
 proxy is a ROM object: no heap, and a resolved call allocates nothing
 whatever its arguments, so a HARD callback may hold any; the C core binds
-them itself, and ktimers._parts loads with the first call of one.  Without it
+them and loads their parts itself (ktimers._parts never loads).  Without it
 a proxy is an instance of a class in ktimers._parts (16 bytes each): the
 timer and hrtimer ones take positional arguments only and then allocate
 nothing; the others also take keywords (a call allocates).
 
 The C core also holds ktime, defs, jiffies, completion, delay, bug and
-printk's public half as ROM modules (no heap at all): the package registers
-them before its imports, and the Python files are their reference and
-fallback (docs/DESIGN.md, "The optional C core").
+printk's public half as ROM modules (no heap at all), and core, hrtimer_base
+and the hrtimer calls as C functions over a module dict: the package
+registers them before its imports, and the Python files are their reference
+and fallback (docs/DESIGN.md, "The optional C core").
 A class cannot derive from a proxy: call any hrtimer/timer function first,
 or use `ktimers.hrtimer` after `ktimers.hrtimer_base` (which loads it).
 There is no package __getattr__ (dir() would load every part: it probes
@@ -100,8 +101,7 @@ hrtimer_resolution = 1  # ns, as in high-resolution mode (exact ns on every boar
 
 # The parts that load on first use, and their proxies (ktimers._parts): the
 # names are bound here by its import -- or, where the firmware has the C core,
-# by _ktimers.install(), and ktimers._parts loads with the first call of a
-# proxy.  It keeps its own globals so the package's namespace stays under 293
+# by _ktimers.install(), which loads the parts itself.  ktimers._parts keeps its own globals so the package's namespace stays under 293
 # names, a size step of MicroPython's dict (the next is 389 slots, 768 bytes more).
 try:
     from _ktimers import install as _mod, mod as _m

@@ -99,7 +99,11 @@ def _bind(mod, m):
 
 def _mod(name):
     # ktimers.<name>, loaded (and its names bound) if it is not yet.  Task context.
+    # hrtimer_base comes with hrtimer (which makes it where the C core is)
     m = _sys.modules.get("ktimers." + name)
+    if m is None and name == "hrtimer_base":
+        _mod("hrtimer")
+        m = _sys.modules.get("ktimers." + name)
     return m if m is not None else _load(name)
 
 
@@ -200,6 +204,9 @@ def _install():
 
 if _rom is None:
     _install()
+else:  # the C core loads the parts itself (its own _res, in the package): only tests load this
+    _mod = _c.mod
+    _resolve = _c.resolve
 del _install
 
 

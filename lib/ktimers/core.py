@@ -61,6 +61,12 @@ pending flag, so the schedule queue holds at most one entry of ours; a full
 queue is retried on the next tick, and ticks counted in the IRQ are never lost).
 task: everything else.
 
+The C twin.  Where the firmware has ktimers' C core, this file is the
+reference and the fallback: firmware/cmodules/ktimers/core.c makes
+ktimers.core (the package's first statement) as a module whose functions are
+these, in flash, and whose globals dict holds this module's state, so code
+that reads or sets core._ep, core._softirq ... works on either.
+
 Usage:
     import ktimers.core as core
     core.init("sim", hz=1000)   # normally done by `import ktimers`
@@ -125,73 +131,27 @@ def init(backend=None, hz=None, **cfg):
     IRQ_CODE: the clock event handlers -- "native" (default: the firmware's C
     core, else mpy-cross's native module, else bytecode), "native-mpy" (the
     native module even where the C core is) or "bytecode".  Pending timers
-    are dropped.
-    Returns the ClockHw instance."""
-    global hw, HZ, CS_HZ, CS_MASK, _HALF, NS_PER_CYC, _raw0, _ep, _ep_raw, _EP_C, _EP_NS, _ns_num, _ns_den
-    global _jlo, _jhi, _tick_pending, _tick_budget, _pending, _armed, _direct
-    global _timer_mod, _hrtimer_mod, _tick_raw, _tick_cyc, _budget_max
-    if backend is not None and not isinstance(backend, str):
-        raise TypeError("init: backend must be str or None")
-    if hz is not None and (not isinstance(hz, int) or isinstance(hz, bool) or not 1 <= hz <= 10000):
-        raise ValueError("init: hz must be an int in 1..10000, got %r" % (hz,))
-    from . import backends  # the board file and the backends: init only
+    are dropped.  The work is ktimers._core_init's, loaded for the call and
+    dropped after it (_once).  Returns the ClockHw instance."""
+    return _once("_core_init", sys.modules[__name__], backend, hz, cfg)
 
-    conf = backends.board_config()
-    if backend is not None and backend != conf.get("BACKEND"):
-        # another backend than the board file's (init("sim") in tests): the board's
-        # timer keys and HARD_IRQ describe other hardware; only its HZ carries over
-        conf = {"HZ": conf["HZ"]} if "HZ" in conf else {}
-    conf.update(cfg)
-    irq = conf.get("IRQ_CODE", "native")
-    if irq not in ("native", "native-mpy", "bytecode"):
-        raise ValueError("init: IRQ_CODE must be 'native', 'native-mpy' or 'bytecode', got %r" % (irq,))
-    name = backend or conf.get("BACKEND") or backends.autodetect()
-    hz = hz or conf.get("HZ") or 250
-    conf["HZ"] = hz
-    cls = backends.load(name)  # a bad argument raises before the running subsystem stops
-    deinit()
-    h = cls(**conf)
-    tm = sys.modules.get("ktimers.timer")  # None until a program uses them
-    hm = sys.modules.get("ktimers.hrtimer_base")
-    _timer_mod, _hrtimer_mod = tm, hm
-    HZ = hz
-    h.IRQ_CODE = irq  # which clock event handlers the hrtimer code loads (hrtimer_base)
-    _jf._set_hz(hz)
-    CS_HZ, CS_MASK = h.CS_HZ, h.CS_MASK
-    _HALF = (CS_MASK + 1) >> 1
-    NS_PER_CYC = h.CS_NS_PER_CYC
-    _direct = getattr(h, "DIRECT", False)
-    ij = conf.get("INITIAL_JIFFIES")  # test option: start nearer the 32-bit wrap
-    j64 = _jf.INITIAL_JIFFIES if ij is None else ij & 0xFFFFFFFF
-    _jlo = j64 & 0x3FFFFFFF
-    _jhi = j64 >> 30
-    _tick_cyc = -(-h.CS_HZ // hz)
-    _tick_pending = 0
-    _tick_budget = 1
-    _pending = 0
-    _armed = False
-    g, b = _NSEC_PER_SEC, h.CS_HZ  # gcd
-    while b:
-        g, b = b, g % b
-    _ns_num, _ns_den = _NSEC_PER_SEC // g, h.CS_HZ // g
-    c = min((1 << 28) * _ns_den // _ns_num, (h.CS_MASK + 1) >> 2)
-    _EP_C = max(_ns_den, c - c % _ns_den)  # whole ns per step
-    _EP_NS = _EP_C * _ns_num // _ns_den
-    # a softirq at least once per epoch step (at most a quarter counter period, so the
-    # counter is read in time too): the epoch is then under two steps old (~0.54 s on
-    # mps2) and a HARD head's IRQ forward stays on small ints (tests/device/test_epoch_budget.py)
-    _budget_max = min(hz, max(1, _EP_C // _tick_cyc))
-    _ep = 0
-    _raw0 = _ep_raw = _tick_raw = h.cs_read()
-    hw = h
-    if tm is not None:
-        tm._reset(_jlo)
-    if hm is not None:
-        hm._reset()
-    if hasattr(micropython, "alloc_emergency_exception_buf"):
-        micropython.alloc_emergency_exception_buf(128)
-    h.tick_start(hz, _tick_irq)
-    return h
+
+def _once(part, *args):
+    """ktimers.<part>.run(*args), the part loaded for the call and dropped after it
+    with the board file and ktimers.backends, which only init reads (set-up code a
+    running board never needs again: from a filesystem it would stay on the heap,
+    where every gc.collect() scans it).  Task context.  Returns what run returns."""
+    m = sys.modules
+    __import__("ktimers." + part)
+    try:
+        return m["ktimers." + part].run(*args)
+    finally:
+        pkg = m.get("ktimers")
+        for n in (part, "backends"):
+            m.pop("ktimers." + n, None)
+            if pkg is not None:
+                pkg.__dict__.pop(n, None)
+        m.pop("ktimers_board", None)
 
 
 def tracer():

@@ -48,9 +48,16 @@ CE_MAX_CYC; a farther head (or next event) gets a check-in at CE_MAX_CYC.
 
 All-or-nothing.  Every queue operation computes what may allocate (64-bit ns
 arithmetic, list growth) before it changes anything.  queue_check() verifies
-order, states and the hard head.
+order, states and the hard head (it and clock_was_set's re-keying are
+ktimers._hrtimer_ext's, loaded on first use).
 
-HRTIMER_SOFTIRQ (the run and hang protection) is ktimers.hrtimer_softirq.
+The C twin.  Where the firmware has ktimers' C core, ktimers.hrtimer makes
+this module from firmware/cmodules/ktimers/hrtimer_base.c instead (these
+functions in flash, this module's globals as its dict); this file is their
+reference and the fallback.
+
+HRTIMER_SOFTIRQ (the run and hang protection) is ktimers.hrtimer_softirq, or
+where the C core's handlers serve the clock event, their object's _run_softirq.
 
 Contexts: _i._ce_irq and _i._forward_irq run in hard IRQ; _i._ce_soft and
 _run_softirq in HRTIMER_SOFTIRQ; _rebase in the softirq (core.ep_advance);
@@ -65,35 +72,8 @@ from . import ktime as _kt
 from . import bug as _bug
 import sys as _sys
 
-_i = None  # the IRQ side: _load_irq
+_i = None  # the IRQ side: ktimers._hrtimer_setup._load_irq binds it
 _code = None  # the IRQ_CODE it was loaded for
-
-
-def _load_irq():
-    # The clock event handlers for core.hw.IRQ_CODE (init(IRQ_CODE=...)), bound here and
-    # in the modules that keep them (hrtimer, hrtimer_softirq).  Task context, queue empty
-    global _i, _code
-    code = getattr(core.hw, "IRQ_CODE", "native")
-    i = None
-    if code == "native":
-        try:  # the firmware's C core: handlers in flash, their state one small object
-            from _ktimers import hrtimer_irq as _irq_c
-
-            i = _irq_c(core, _tr, _sys.modules["ktimers._printk"])
-        except ImportError:  # firmware without the C core
-            pass
-    if i is None and code != "bytecode":
-        try:  # the IRQ handlers as native code (flash builds it for the board's arch;
-            from . import hrtimer_irq_n as i  # the mps2 frozen firmware holds it too)
-        except Exception:  # absent (unix sources, no arch), or not loadable here
-            pass
-    if i is None:  # or init(IRQ_CODE="bytecode")
-        from . import hrtimer_irq as i
-    _i, _code = i, code
-    for m in ("ktimers.hrtimer", "ktimers.hrtimer_softirq"):
-        m = _sys.modules.get(m)
-        if m is not None:
-            m._i = i
 
 
 _ENQUEUED = const(1)
@@ -111,6 +91,7 @@ _scratch = []  # _rebase: far keys (heap ints) computed before the commit
 _hard_ok = False
 _soft_ok = False
 _rearm_any = None  # the backend's own (ce_rearm), else None
+_hw = None  # the backend the queue was reset for
 _cmax_ns = -1
 nr_reprograms = 0
 hrtimer_resolution = 1  # ns: exact arithmetic (high-resolution mode)
@@ -119,42 +100,16 @@ _CLOCK_OF = (1, 0, 7, 11)
 
 
 def _reset():
-    global _heap, _expires_next
-    global _hard_ok, _soft_ok, _ce_mode
-    global _rearm_any, _cmax_ns
-    for t in _heap:
-        t._f &= ~3
-    _heap = []
-    if _i is None or getattr(core.hw, "IRQ_CODE", "native") != _code:
-        _load_irq()  # first use, or init(IRQ_CODE=...) chose other handlers
-    _expires_next = _ce_mode = None
-    _i._hard_head = _i._zombie = _i._h_defer = _i._irq_run = _i._s_head = None
-    _i._sure = False
-    _i._trc = _tr.enabled
-    _i._irq_exc = _i._irq_exc_t = _i._irq_badret = None
-    hw = core.hw
-    _i._cs = hw.cs_read
-    _i._mask = core.CS_MASK
-    _i._half = core._HALF
-    _i._npc = core.NS_PER_CYC
-    _i._dmax = _SMALL_MAX // _i._npc if _i._npc else 0
-    _hard_ok = bool(hw.HARD_IRQ and _i._npc)
-    _soft_ok = bool(getattr(hw, "CE_SOFT", False))
-    _i._cmin, _i._cmax = hw.CE_MIN_CYC, hw.CE_MAX_CYC
-    _cmax_ns = _i._cmax * _i._npc if _i._npc else (_i._cmax * 1_000_000_000 // core.CS_HZ)
-    _i._imax = _cmax_ns if _cmax_ns < _SMALL_MAX else _SMALL_MAX
-    _rearm_any = getattr(hw, "ce_rearm", None)
-    if _rearm_any is None:
+    # (re)start on the running core's clock event: empty queue, the IRQ handlers for
+    # its IRQ_CODE.  ktimers._hrtimer_setup's work, loaded for the call and dropped
+    # after (core.attach, core.init).  Task context
+    core._once("_hrtimer_setup", _sys.modules[__name__])
 
-        def rearm(c):  # a closure, made once: calling it allocates nothing
-            hw.ce_set_next(c, _i._ce_irq)
 
-        _i._rearm = rearm
-    else:
-        _i._rearm = _rearm_any
-    _i._heap = _heap
-    _i._finish = _finish
-    core._ce_watch = False
+def _rearm_ce(c):
+    # the clock event restarted with the same handler, where the backend has no
+    # ce_rearm.  Hard IRQ: allocation-free (a method call, no bound method)
+    _hw.ce_set_next(c, _i._ce_irq)
 
 
 def _trace_changed(on):
@@ -258,7 +213,9 @@ _sync = _fix  # older name (ktimers.proc)
 
 def __getattr__(name):
     # the IRQ side's and the softirq's state and counters, read through this
-    # module (tests, /proc)
+    # module (tests, /proc); queue_check() is ktimers._hrtimer_ext's (loaded then)
+    if name == "queue_check":
+        return _sys.modules["ktimers"]._mod("_hrtimer_ext").queue_check
     try:
         return getattr(_i, name)
     except AttributeError:
@@ -501,55 +458,8 @@ def _pending_of(owner):
     return [("hrtimer", t) for t in _heap if t._owner == owner and t._f & _ENQUEUED]
 
 
-def queue_check(*timers):
-    """Invariant check for tests: order, epochs and states; the hard head (if
-    any) is at the head; each timer given is queued exactly when it says so.
-    Returns the queue length; raises AssertionError if broken."""
-    h = _heap
-    ep = core._ep
-    for i, t in enumerate(h):
-        assert t._f & _ENQUEUED or t is _i._zombie, "hrtimer %d in queue but not ENQUEUED" % t.trace_id
-        assert t._p == ep, "hrtimer %d keyed to epoch %d, not %d" % (t.trace_id, t._p, ep)
-        if i and not (i == len(h) - 1 and t is _i._hard_head):
-            assert _le(t, h[i - 1]), "queue order broken at %d" % i
-    for t in timers:
-        q = bool(t._f & _ENQUEUED)
-        inq = 0 < h.count(t) if h else False
-        assert q == inq, "hrtimer %d: ENQUEUED=%r but in queue=%r" % (t.trace_id, q, inq)
-    if _i._hard_head is not None and _i._hard_head._f & _ENQUEUED:
-        assert h and h[-1] is _i._hard_head, "hard head %d not at the head" % _i._hard_head.trace_id
-    return len(h)
-
-
-def _clock_was_set():
-    """Re-key REALTIME/BOOTTIME/TAI timers after their offset changed
-    (clock_was_set -> hrtimer retrigger).  All-or-nothing: the new keys are
-    computed first, then each timer moves (stable insertion sort: FIFO kept)."""
-    _fix()
-    off = _kt.clock_offset
-    moves = []
-    for t in _heap:
-        if t._f & _RANKS:
-            o = off(_CLOCK_OF[(t._f & _RANKS) >> 3])
-            if o != t._o:
-                moves.append((t, t._e + t._o - o, o))
-    for t, e, o in moves:
-        t._e = e
-        t._o = o
-    h = _heap
-    for i in range(len(h) - 2, -1, -1):  # latest first: sink each into the sorted tail
-        t = h[i]
-        j = i
-        while j + 1 < len(h) and not _le(h[j + 1], t):
-            h[j] = h[j + 1]
-            j += 1
-        h[j] = t
-    _reprogram(True)
-
-
-from . import hrtimer_softirq as _s  # noqa: E402 (it uses this module's names)
-
-_run_softirq = _s._run_softirq
-_finish = _s._finish
+# HRTIMER_SOFTIRQ (_run_softirq, _finish; _s its module): the C core's, else
+# ktimers.hrtimer_softirq -- bound with the IRQ handlers (_reset)
+_s = _run_softirq = _finish = None
 
 core.attach(_sys.modules[__name__])  # loaded on first use: join the running core

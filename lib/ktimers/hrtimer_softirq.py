@@ -12,7 +12,10 @@ find expired timers, log "hrtimer: interrupt took N ns", back off min(N,
     1     A, B               A, B  A (restarted, overdue) pass again
     3     A                  A     A                     hang: back off
 
-Softirq context; the queue itself is ktimers.hrtimer_base's.
+Softirq context; the queue itself is ktimers.hrtimer_base's.  Where the C
+core's clock event handlers run, their object runs this too (_run_softirq,
+_finish in firmware/cmodules/ktimers/hrtimer_irq.c) and this module does not
+load.
 """
 
 from micropython import const

@@ -101,7 +101,7 @@ def _changed(on):
     import sys
 
     me = sys.modules[__name__]
-    for n in ("timer", "hrtimer", "hrtimer_base", "hrtimer_softirq", "hrtimer_irq", "hrtimer_irq_n"):
+    for n in ("timer", "hrtimer", "_hrtimer_calls", "hrtimer_base", "hrtimer_softirq", "hrtimer_irq", "hrtimer_irq_n"):
         m = sys.modules.get("ktimers." + n)
         if m is not None:
             m._tr = me

@@ -9,7 +9,8 @@ the C core but loads the library as .mpy (`ktimers flash`, `flash --romfs`).
 
 The names are read from the .mpy files themselves (each module's qstr table, as
 mpy-cross writes it), so the list is exactly what the loader interns; the package's
-__init__.py, which flash sends as source, adds every name in it.  Only identifiers
+__init__.py, which flash sends as source, adds every name in it, and each module's
+own name (the import binds it on the package).  Only identifiers
 can be written as MP_QSTR_ tokens; the few others (file and dotted module names) stay
 with the loader.  makeqstrdefs.py picks the tokens up from the preprocessed C file; the
 array itself is unused and the compiler drops it, so only the qstr pool grows (flash).
@@ -80,6 +81,10 @@ def library_names(mpy_cross: str) -> list[str]:
             if r.returncode:
                 raise RuntimeError(f"mpy-cross failed on {rel}:\n{r.stderr}")
             names.update(q for q in mpy_qstrs(out.read_bytes()) if _IDENT.match(q))
+            # the import binds a submodule on its package by its own name (interned),
+            # and the C core imports some by that name (_core_init, _hrtimer_setup)
+            if src.stem != "__init__":
+                names.add(src.stem)
     # `ktimers flash` sends the package's __init__.py as source (it carries the version
     # pointer): the board's compiler interns its local names too
     with tokenize.open(LIB / "__init__.py") as f:

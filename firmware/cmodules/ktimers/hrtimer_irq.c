@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include "py/runtime.h"
 #include "py/objlist.h"
+#include "py/builtin.h"
 #include "modktimers.h"
 
 #define KT_SMALL_MAX (0x3FFFFFFF)
@@ -35,11 +36,12 @@ typedef struct _kt_irq_obj_t {
     mp_obj_base_t base;
     // objects
     mp_obj_t heap, finish, hard_head, zombie, h_defer, irq_exc, irq_exc_t, irq_badret;
-    mp_obj_t irq_run, h_fn, s_head, s_fn, cs, rearm, tr, pk, core;
+    mp_obj_t irq_run, h_fn, s_head, s_fn, cs, rearm, tr, pk, core, b, max_hang_time;
     mp_obj_t ce_irq, ce_soft, program, forward_irq;  // made once: no allocation per use
+    mp_obj_t run_softirq, finish_c;  // HRTIMER_SOFTIRQ (hrtimer_softirq.py's), made once
     // ints
     mp_int_t hs_raw, ha_raw, lim_raw, ss_raw, mask, half, npc, dmax, imax, cmin, cmax;
-    mp_int_t nr_events, nr_irq_errors;
+    mp_int_t nr_events, nr_irq_errors, nr_retries, nr_hangs;
     // flags
     mp_int_t lim, moved, sure, trc, s_fast;
 } kt_irq_obj_t;
@@ -66,14 +68,17 @@ static const kt_irq_field_t kt_irq_fields[] = {
     F(_irq_exc_t, KT_OBJ, irq_exc_t), F(_irq_badret, KT_OBJ, irq_badret),
     F(_irq_run, KT_OBJ, irq_run), F(_h_fn, KT_OBJ, h_fn), F(_s_head, KT_OBJ, s_head),
     F(_s_fn, KT_OBJ, s_fn), F(_cs, KT_OBJ, cs), F(_rearm, KT_OBJ, rearm), F(_tr, KT_OBJ, tr),
-    F(_pk, KT_OBJ, pk), F(core, KT_OBJ, core),
+    F(_pk, KT_OBJ, pk), F(core, KT_OBJ, core), F(_b, KT_OBJ, b),
+    F(max_hang_time, KT_OBJ, max_hang_time),
     F(_ce_irq, KT_RO, ce_irq), F(_ce_soft, KT_RO, ce_soft), F(_program, KT_RO, program),
-    F(_forward_irq, KT_RO, forward_irq),
+    F(_forward_irq, KT_RO, forward_irq), F(_run_softirq, KT_RO, run_softirq),
+    F(_finish_c, KT_RO, finish_c),
     F(_hs_raw, KT_INT, hs_raw), F(_ha_raw, KT_INT, ha_raw), F(_lim_raw, KT_INT, lim_raw),
     F(_ss_raw, KT_INT, ss_raw), F(_mask, KT_INT, mask), F(_half, KT_INT, half),
     F(_npc, KT_INT, npc), F(_dmax, KT_INT, dmax), F(_imax, KT_INT, imax),
     F(_cmin, KT_INT, cmin), F(_cmax, KT_INT, cmax), F(nr_events, KT_INT, nr_events),
-    F(nr_irq_errors, KT_INT, nr_irq_errors),
+    F(nr_irq_errors, KT_INT, nr_irq_errors), F(nr_retries, KT_INT, nr_retries),
+    F(nr_hangs, KT_INT, nr_hangs),
     F(_lim, KT_BOOL, lim), F(_moved, KT_BOOL, moved), F(_sure, KT_BOOL, sure),
     F(_trc, KT_BOOL, trc), F(_s_fast, KT_BOOL, s_fast),
 };
@@ -96,15 +101,6 @@ static bool kt_true(mp_obj_t o, qstr attr) {
     return mp_obj_is_true(mp_load_attr(o, attr));
 }
 
-// o.<name>(args...) without a bound method object (the bytecode's LOAD_METHOD)
-static mp_obj_t kt_call(mp_obj_t o, qstr name, size_t n, const mp_obj_t *args) {
-    mp_obj_t dest[2 + 5];
-    mp_load_method(o, name, dest);
-    for (size_t i = 0; i < n; i++) {
-        dest[2 + i] = args[i];
-    }
-    return mp_call_method_n_kw(n, 0, dest);
-}
 
 static mp_int_t kt_cs(kt_irq_obj_t *s) {
     return mp_obj_get_int(mp_call_function_0(s->cs));
@@ -326,9 +322,191 @@ static void kt_ce_soft(kt_irq_obj_t *s) {
     kt_call(c, MP_QSTR_run_softirq, 0, NULL);
 }
 
+// --- HRTIMER_SOFTIRQ (hrtimer_softirq.py's functions) ---------------------------------
+//
+// __hrtimer_run_queues and __run_hrtimer: every queued timer whose soft expiry has passed
+// runs, head first, each taken off the list before its callback and put back on
+// HRTIMER_RESTART into the slot it left; then the clock event is reprogrammed once.  Hang
+// protection: after 3 passes that still find expired timers, log "hrtimer: interrupt took
+// N ns", back off min(N, 100 ms), count nr_hangs.  Softirq context.  The queue and its
+// operations are hrtimer_base's (self._b): ns values may be heap ints there (far timers,
+// a counter whose ns per cycle is not whole), so they are Python ints here too.
+
+#define KT_HANG_MAX_NS (100000000)
+
+static const MP_DEFINE_STR_OBJ(kt_hang_fmt_obj, "hrtimer: interrupt took %d ns");
+
+static mp_obj_t kt_sub(mp_obj_t a, mp_obj_t b) {
+    return mp_binary_op(MP_BINARY_OP_SUBTRACT, a, b);  // small ints: no allocation
+}
+
+static bool kt_more(mp_obj_t a, mp_obj_t b) {
+    return mp_binary_op(MP_BINARY_OP_MORE, a, b) == mp_const_true;
+}
+
+// t's soft expiry key (t._e - t._d) is past now
+static bool kt_due(mp_obj_t t, mp_obj_t now) {
+    return !kt_more(kt_sub(mp_load_attr(t, MP_QSTR__e), mp_load_attr(t, MP_QSTR__d)), now);
+}
+
+
+static bool kt_tracing(kt_irq_obj_t *s) {
+    return mp_obj_is_true(mp_load_attr(s->tr, MP_QSTR_enabled));
+}
+
+// _finish(t, r): after the callback, the state, and the requeue on RESTART (its list slot
+// was freed by the pop: no growth, allocation-free)
+static void kt_finish(kt_irq_obj_t *s, mp_obj_t t, mp_obj_t r) {
+    mp_int_t f = kt_get(t, MP_QSTR__f);
+    bool one = mp_obj_equal(r, MP_OBJ_NEW_SMALL_INT(1));
+    if (!one && !mp_obj_equal(r, MP_OBJ_NEW_SMALL_INT(0))) {
+        mp_obj_t a[2] = {t, mp_call_function_1(MP_OBJ_FROM_PTR(&mp_builtin_repr_obj), r)};
+        kt_call(s->b, MP_QSTR__warn_ret, 2, a);
+        r = MP_OBJ_NEW_SMALL_INT(0);
+    }
+    if (f & 1) {  // restarted by hrtimer_start from the callback
+        kt_set(t, MP_QSTR__f, f & ~2);
+    } else if (one) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            kt_call(s->b, MP_QSTR__insert, 1, &t);
+            nlr_pop();
+        } else {
+            if (kt_is_exc(MP_OBJ_FROM_PTR(nlr.ret_val), &mp_type_MemoryError)) {
+                kt_set(t, MP_QSTR__f, f & ~3);
+            }
+            nlr_jump(nlr.ret_val);
+        }
+        kt_set(t, MP_QSTR__f, f ^ 3);  // CALLBACK -> ENQUEUED
+    } else {
+        kt_set(t, MP_QSTR__f, f & ~3);
+    }
+    if (kt_tracing(s)) {
+        kt_trace(s, 7, t, r, 0);
+    }
+}
+
+// _run_one(t): __run_hrtimer; t is already off the list
+static void kt_run_one(kt_irq_obj_t *s, mp_obj_t t) {
+    kt_set(t, MP_QSTR__f, (kt_get(t, MP_QSTR__f) & ~3) | 2);  // CALLBACK
+    mp_obj_t ow = mp_load_attr(t, MP_QSTR__owner);
+    mp_obj_t prev = mp_load_attr(s->pk, MP_QSTR__cur_module);
+    if (ow != prev) {
+        mp_store_attr(s->pk, MP_QSTR__cur_module, ow);
+    }
+    if (kt_tracing(s)) {
+        mp_obj_t soft = kt_sub(mp_load_attr(t, MP_QSTR__e), mp_load_attr(t, MP_QSTR__d));
+        kt_trace(s, 6, t, kt_call(s->b, MP_QSTR__raw_at, 1, &soft), 0);
+    }
+    mp_obj_t r;
+    nlr_buf_t outer;
+    if (nlr_push(&outer) == 0) {
+        nlr_buf_t inner;
+        if (nlr_push(&inner) == 0) {
+            r = kt_call(t, MP_QSTR_function, 1, &t);  // t.function(t), as the bytecode calls it
+            nlr_pop();
+        } else {
+            mp_obj_t e = MP_OBJ_FROM_PTR(inner.ret_val);
+            if (!kt_is_exc(e, &mp_type_Exception)) {
+                nlr_jump(inner.ret_val);  // a BaseException: through the finally below
+            }
+            mp_obj_t args[3] = {MP_OBJ_NEW_QSTR(MP_QSTR_hrtimer), t, e};
+            kt_call(s->core, MP_QSTR_log_callback_error, 3, args);
+            r = MP_OBJ_NEW_SMALL_INT(0);
+        }
+        nlr_pop();
+    } else {  // finally
+        if (ow != prev) {
+            mp_store_attr(s->pk, MP_QSTR__cur_module, prev);
+        }
+        nlr_jump(outer.ret_val);
+    }
+    if (ow != prev) {
+        mp_store_attr(s->pk, MP_QSTR__cur_module, prev);
+    }
+    kt_finish(s, t, r);
+}
+
+// _run_queues(): True if it backed off (a hang)
+static bool kt_run_queues(kt_irq_obj_t *s) {
+    s->s_head = mp_const_none;
+    mp_obj_t start = kt_call(s->core, MP_QSTR_now_rel, 0, NULL);
+    mp_obj_t now = start;
+    mp_int_t passes = 0;
+    mp_obj_t h = mp_load_attr(s->b, MP_QSTR__heap);
+    for (;;) {
+        size_t n;
+        mp_obj_t *items;
+        mp_obj_list_get(h, &n, &items);
+        size_t budget = n;
+        while (budget) {
+            mp_obj_list_get(h, &n, &items);  // a callback may have changed the list
+            if (n == 0) {
+                break;
+            }
+            mp_obj_t t = items[n - 1];
+            if (!kt_due(t, now)) {
+                break;
+            }
+            budget--;
+            kt_call(h, MP_QSTR_pop, 0, NULL);
+            kt_run_one(s, t);
+        }
+        passes++;
+        now = kt_call(s->core, MP_QSTR_now_rel, 0, NULL);
+        mp_obj_list_get(h, &n, &items);
+        if (n == 0 || !kt_due(items[n - 1], now)) {
+            break;
+        }
+        s->nr_retries++;
+        if (passes >= 3) {
+            mp_obj_t took = kt_sub(now, start);
+            s->nr_hangs++;
+            if (kt_more(took, s->max_hang_time)) {
+                s->max_hang_time = took;
+            }
+            if (s->nr_hangs == 1) {
+                mp_obj_t a[4] = {MP_OBJ_NEW_SMALL_INT(4), MP_OBJ_FROM_PTR(&kt_hang_fmt_obj),
+                                 mp_obj_new_tuple(1, &took), mp_const_false};
+                kt_call(s->pk, MP_QSTR__log, 4, a);
+            }
+            mp_obj_t delay = kt_more(took, MP_OBJ_NEW_SMALL_INT(KT_HANG_MAX_NS))
+                ? MP_OBJ_NEW_SMALL_INT(KT_HANG_MAX_NS) : took;
+            mp_obj_t cyc = kt_call(s->core, MP_QSTR_ns_to_cycles_up, 1, &delay);
+            cyc = kt_call(s->b, MP_QSTR__clamp_cyc, 1, &cyc);
+            mp_obj_t a[2] = {cyc, s->ce_irq};
+            kt_call(mp_load_attr(s->core, MP_QSTR_hw), MP_QSTR_ce_set_next, 2, a);
+            mp_store_attr(s->b, MP_QSTR__ce_mode, s->ce_irq);
+            mp_store_attr(s->b, MP_QSTR__expires_next, mp_const_none);
+            return true;
+        }
+    }
+    return false;
+}
+
+// _run_softirq(): HRTIMER_SOFTIRQ: run expired timers, then reprogram
+static void kt_run_softirq(kt_irq_obj_t *s) {
+    kt_call(s->b, MP_QSTR__fix, 0, NULL);
+    mp_store_attr(s->b, MP_QSTR__in_run, mp_const_true);
+    bool hang;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        hang = kt_run_queues(s);
+        nlr_pop();
+    } else {
+        mp_store_attr(s->b, MP_QSTR__in_run, mp_const_false);
+        nlr_jump(nlr.ret_val);
+    }
+    mp_store_attr(s->b, MP_QSTR__in_run, mp_const_false);
+    if (!hang) {
+        mp_obj_t a = mp_const_true;
+        kt_call(s->b, MP_QSTR__reprogram, 1, &a);
+    }
+}
+
 // --- the handler objects and the state object ----------------------------------------
 
-enum { KT_FN_CE_IRQ, KT_FN_CE_SOFT, KT_FN_PROGRAM, KT_FN_FORWARD };
+enum { KT_FN_CE_IRQ, KT_FN_CE_SOFT, KT_FN_PROGRAM, KT_FN_FORWARD, KT_FN_RUN_SOFTIRQ, KT_FN_FINISH };
 
 static mp_obj_t kt_irq_fn_call(mp_obj_t fn_in, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     kt_irq_fn_t *fn = MP_OBJ_TO_PTR(fn_in);
@@ -346,15 +524,24 @@ static mp_obj_t kt_irq_fn_call(mp_obj_t fn_in, size_t n_args, size_t n_kw, const
             mp_arg_check_num(n_args, n_kw, 2, 2, false);
             kt_program(s, args[0], args[1]);
             return mp_const_none;
-        default:
+        case KT_FN_FORWARD:
             mp_arg_check_num(n_args, n_kw, 2, 2, false);
             return kt_forward_irq(s, args[0], args[1]);
+        case KT_FN_RUN_SOFTIRQ:
+            mp_arg_check_num(n_args, n_kw, 0, 0, false);
+            kt_run_softirq(s);
+            return mp_const_none;
+        default:
+            mp_arg_check_num(n_args, n_kw, 2, 2, false);
+            kt_finish(s, args[0], args[1]);
+            return mp_const_none;
     }
 }
 
 static void kt_irq_fn_print(const mp_print_t *print, mp_obj_t self, mp_print_kind_t kind) {
     (void)kind;
-    static const qstr names[] = {MP_QSTR__ce_irq, MP_QSTR__ce_soft, MP_QSTR__program, MP_QSTR__forward_irq};
+    static const qstr names[] = {MP_QSTR__ce_irq, MP_QSTR__ce_soft, MP_QSTR__program, MP_QSTR__forward_irq,
+                                 MP_QSTR__run_softirq, MP_QSTR__finish};
     mp_printf(print, "<function ktimers.hrtimer_irq_c.%q>",
         names[((kt_irq_fn_t *)MP_OBJ_TO_PTR(self))->which]);
 }
@@ -422,7 +609,7 @@ extern const mp_obj_type_t kt_irq_type;
 static mp_obj_t kt_irq_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 3, 3, false);
     kt_irq_obj_t *s = mp_obj_malloc(kt_irq_obj_t, type);
-    for (mp_obj_t *o = &s->heap; o <= &s->forward_irq; o++) {
+    for (mp_obj_t *o = &s->heap; o <= &s->finish_c; o++) {
         *o = mp_const_none;
     }
     s->core = args[0];
@@ -431,12 +618,15 @@ static mp_obj_t kt_irq_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     s->hs_raw = s->ha_raw = s->lim_raw = s->ss_raw = s->mask = s->half = 0;
     s->npc = s->dmax = s->imax = 0;
     s->cmin = s->cmax = 1;
-    s->nr_events = s->nr_irq_errors = 0;
+    s->nr_events = s->nr_irq_errors = s->nr_retries = s->nr_hangs = 0;
+    s->max_hang_time = MP_OBJ_NEW_SMALL_INT(0);
     s->lim = s->moved = s->sure = s->trc = s->s_fast = 0;
     s->ce_irq = kt_irq_fn_new(s, KT_FN_CE_IRQ);
     s->ce_soft = kt_irq_fn_new(s, KT_FN_CE_SOFT);
     s->program = kt_irq_fn_new(s, KT_FN_PROGRAM);
     s->forward_irq = kt_irq_fn_new(s, KT_FN_FORWARD);
+    s->run_softirq = kt_irq_fn_new(s, KT_FN_RUN_SOFTIRQ);
+    s->finish_c = kt_irq_fn_new(s, KT_FN_FINISH);
     return MP_OBJ_FROM_PTR(s);
 }
 

@@ -15,26 +15,30 @@
 // package's dict points at them, the collector skips them (they are outside the heap), and
 // install() binds them without loading ktimers._parts.
 //
-// A proxy has no state.  Calling one looks it up in ktimers._parts._res (proxy -> the real
-// object, filled when its part loads) and, the first time, calls ktimers._parts._resolve(p)
-// to load the part (importing ktimers._parts first if no proxy was called yet).  The
-// arguments are passed through as they came (positional and keyword, no tuple or dict
-// built), so a resolved proxy allocates nothing: hard-IRQ code may call one.  The hooks are
-// found through sys.modules on each call, so nothing here outlives a soft reset.
+// A proxy has no state.  Calling one looks it up in the package's `_res` (proxy -> the real
+// object, filled when its part loads) and, the first time, loads the part here (kt_resolve:
+// the import, then the names bound in the package and in place of every proxy a star import
+// copied), so ktimers._parts, the pure-Python proxies' module, never loads.  The arguments
+// are passed through as they came (positional and keyword, no tuple or dict built), so a
+// resolved proxy allocates nothing: hard-IRQ code may call one.  Everything is found through
+// sys.modules on each call, so nothing here outlives a soft reset.
 //
 //     lazy(i)       proxy number i, 0 <= i < NLAZY (the same object for the same i)
 //     NLAZY         how many there are
 //     install()     bind proxy i to the package's lazily loaded name i (task context)
 //     lazy_names()  those names, as _parts_table._LAZY lists them (a tuple; for the tests)
 //     lazy_part(p)  (first proxy number, names) of part p; lazy_where(proxy): (name, part)
-//     mod(name)     ktimers._parts._mod(name): load a part, return its module (task)
+//     mod(name)     load part name (binding its lazy names), return its module (task)
+//     resolve(p)    the real object behind proxy p, its part loaded (task)
 //     modules()     register the ROM modules (task context)
 //     hrtimer_irq   the clock event handlers' type (hrtimer_irq.c; hrtimer_base makes one)
+//     hrtimer_base()   ktimers.hrtimer_base made in C (hrtimer_base.c; ktimers.hrtimer calls it)
+//     hrtimer_calls()  the hrtimer calls in C (hrtimer.c; ktimers.hrtimer binds them)
 //     trace_off     the timer code's `_tr` while ktimers.trace is not loaded (enabled False)
 //
-// Cost: a resolved call is three dict lookups -- sys.modules (by a ROM str: a 14-byte hash),
-// the module's globals (by qstr) and _res (by identity) -- O(1), about 0.5 us on the
-// emulated Cortex-M3, no allocation.
+// Cost: a resolved call is three dict lookups -- sys.modules and the package's globals (by
+// qstr) and _res (by identity) -- O(1), about 0.5 us on the emulated Cortex-M3, no
+// allocation.
 #include "py/runtime.h"
 #include "py/builtin.h"
 #include "py/objmodule.h"
@@ -108,7 +112,6 @@ static const kt_lazy_part_t kt_lazy_parts[] = {
 
 // sys.modules' key for ktimers._parts: a str object in ROM (a qstr lookup by text would
 // scan the whole qstr pool; this is a hash of 14 bytes and one probe of sys.modules)
-static const MP_DEFINE_STR_OBJ(kt_parts_name_obj, "ktimers._parts");
 const MP_DEFINE_STR_OBJ(kt_core_name_obj, "ktimers.core");
 const MP_DEFINE_STR_OBJ(kt_printk_state_name_obj, "ktimers._printk");
 
@@ -158,26 +161,200 @@ void kt_check_int(const char *fn, const char *arg, mp_obj_t v) {
     }
 }
 
-static mp_obj_t kt_parts_attr(qstr attr) {
-    return kt_module_lookup(MP_OBJ_FROM_PTR(&kt_parts_name_obj), attr);
+// The package's dict of resolved proxies, `ktimers._res` (proxy -> the real object, keyed
+// by identity), or MP_OBJ_NULL before the first part loads.  In the package's globals, not
+// in a root pointer: it goes with the heap at a soft reset.  Allocates nothing.
+static mp_obj_t kt_res_dict(mp_obj_t pkg) {
+    mp_map_elem_t *e = mp_map_lookup(&mp_obj_module_get_globals(pkg)->map,
+        MP_OBJ_NEW_QSTR(MP_QSTR__res), MP_MAP_LOOKUP);
+    return e != NULL && mp_obj_is_type(e->value, &mp_type_dict) ? e->value : MP_OBJ_NULL;
 }
 
-// The real object behind proxy self.  Resolved: no allocation.  First call: task context
-// (_resolve imports the part).
-static mp_obj_t kt_lazy_target(mp_obj_t self) {
-    mp_obj_t res = kt_parts_attr(MP_QSTR__res);
-    if (res != MP_OBJ_NULL && mp_obj_is_type(res, &mp_type_dict)) {
-        mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(res), self, MP_MAP_LOOKUP);
-        if (e != NULL) {
-            return e->value;
+// "ktimers.<part>" as a str (task context: allocates)
+mp_obj_t kt_dotted(qstr part) {
+    vstr_t v;
+    vstr_init(&v, 24);
+    vstr_add_str(&v, "ktimers.");
+    vstr_add_str(&v, qstr_str(part));
+    return mp_obj_new_str_from_vstr(&v);
+}
+
+// o.<name>(args...) without a bound method object (the bytecode's LOAD_METHOD): no
+// allocation of its own, so hard-IRQ code may use it.  At most 5 arguments
+mp_obj_t kt_call(mp_obj_t o, qstr name, size_t n, const mp_obj_t *args) {
+    mp_obj_t dest[2 + 5];
+    mp_load_method(o, name, dest);
+    for (size_t i = 0; i < n; i++) {
+        dest[2 + i] = args[i];
+    }
+    return mp_call_method_n_kw(n, 0, dest);
+}
+
+// isinstance(v, int) and not a bool (int subclasses included, as the Python's check)
+bool kt_is_int(mp_obj_t v) {
+    return !mp_obj_is_bool(v) && (mp_obj_is_int(v)
+           || mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(v)), MP_OBJ_FROM_PTR(&mp_type_int)));
+}
+
+// exception object e is a <type> (an except clause's test)
+bool kt_is_exc(mp_obj_t e, const mp_obj_type_t *type) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(e)), MP_OBJ_FROM_PTR(type));
+}
+
+// Bind part's lazy names to the real objects of its module m: in the package (and its
+// _res, for proxies held anywhere), and in place of every proxy a star import copied into
+// __main__ or a loaded module.  O(names x modules), once per part.  Task context.
+static void kt_bind(mp_obj_t pkg, size_t j, mp_obj_t m) {
+    size_t k = 0;
+    for (size_t i = 0; i < j; ++i) {
+        k += kt_lazy_parts[i].n;
+    }
+    size_t n = kt_lazy_parts[j].n;
+    mp_obj_t res = kt_res_dict(pkg);
+    if (res == MP_OBJ_NULL) {
+        res = mp_obj_new_dict(0);
+        mp_store_attr(pkg, MP_QSTR__res, res);
+    }
+    for (size_t i = k; i < k + n; ++i) {
+        mp_obj_t v = mp_load_attr(m, kt_lazy_names[i]);
+        mp_obj_dict_store(res, MP_OBJ_FROM_PTR(&kt_lazy_objs[i]), v);
+        mp_store_attr(pkg, kt_lazy_names[i], v);
+    }
+    // the other namespaces: every loaded module's globals (ROM ones hold no proxy), then
+    // __main__'s.  The loop reads sys.modules' table by index: binding adds no module.
+    mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
+    for (size_t s = 0; s <= mods->alloc; ++s) {
+        mp_map_t *d;
+        if (s == mods->alloc) {
+            d = &MP_STATE_VM(dict_main).map;
+        } else {
+            if (!mp_map_slot_is_filled(mods, s)) {
+                continue;
+            }
+            mp_obj_t x = mods->table[s].value;
+            if (x == pkg || !mp_obj_is_type(x, &mp_type_module)) {
+                continue;
+            }
+            d = &mp_obj_module_get_globals(x)->map;
+        }
+        if (d->is_fixed) {
+            continue;
+        }
+        for (size_t i = k; i < k + n; ++i) {
+            mp_map_elem_t *e = mp_map_lookup(d, MP_OBJ_NEW_QSTR(kt_lazy_names[i]), MP_MAP_LOOKUP);
+            if (e != NULL && mp_obj_is_type(e->value, &kt_lazy_type)) {
+                e->value = mp_load_attr(m, kt_lazy_names[i]);
+            }
         }
     }
-    if (kt_module_lookup_module(MP_OBJ_NEW_QSTR(MP_QSTR_ktimers)) == MP_OBJ_NULL) {
+}
+
+// The names that are both a submodule and a kernel object the package binds (its
+// `from .x import *`): while a part imports they point at the submodules, so the part's
+// `from . import printk` gets the module; afterwards the package's objects come back.
+static const qstr_short_t kt_clash[] = {
+    MP_QSTR_jiffies, MP_QSTR_printk, MP_QSTR_hrtimer, MP_QSTR_completion, MP_QSTR_kstruct,
+};
+
+// Import ktimers.<part> and bind its names (j: its index in kt_lazy_parts, or -1 for a
+// module without lazy names).  Task context, once per part (nests: sleep loads hrtimer).
+// Returns the module.
+static mp_obj_t kt_load(mp_obj_t pkg, qstr part, int j) {
+    mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
+    mp_map_t *g = &mp_obj_module_get_globals(pkg)->map;
+    mp_obj_t name = kt_dotted(part);
+    mp_obj_t saved[MP_ARRAY_SIZE(kt_clash)];
+    for (size_t i = 0; i < MP_ARRAY_SIZE(kt_clash); ++i) {
+        mp_map_elem_t *e = mp_map_lookup(g, MP_OBJ_NEW_QSTR(kt_clash[i]), MP_MAP_LOOKUP);
+        saved[i] = e != NULL ? e->value : MP_OBJ_NULL;
+        mp_obj_t sub = kt_module_lookup_module(kt_dotted(kt_clash[i]));
+        if (e != NULL && sub != MP_OBJ_NULL) {
+            e->value = sub;
+        }
+    }
+    nlr_buf_t nlr;
+    bool ok = nlr_push(&nlr) == 0;
+    if (ok) {
+        mp_call_function_1(MP_OBJ_FROM_PTR(&mp_builtin___import___obj), name);
+        nlr_pop();
+    }
+    for (size_t i = 0; i < MP_ARRAY_SIZE(kt_clash); ++i) {
+        mp_map_elem_t *e = mp_map_lookup(g, MP_OBJ_NEW_QSTR(kt_clash[i]), MP_MAP_LOOKUP);
+        if (e != NULL && saved[i] != MP_OBJ_NULL && mp_obj_is_type(e->value, &mp_type_module)) {
+            e->value = saved[i];
+        }
+    }
+    if (!ok) {
+        nlr_jump(nlr.ret_val);
+    }
+    mp_map_elem_t *m = mp_map_lookup(mods, name, MP_MAP_LOOKUP);
+    if (m == NULL) {
+        mp_raise_msg_varg(&mp_type_ImportError, MP_ERROR_TEXT("%s: not in sys.modules"),
+            mp_obj_str_get_str(name));
+    }
+    if (j >= 0) {
+        kt_bind(pkg, j, m->value);
+    }
+    return m->value;
+}
+
+// The package, or RuntimeError naming what is missing
+static mp_obj_t kt_package(void);
+
+// The index in kt_lazy_parts of part name q, or -1
+static int kt_part_index(qstr q) {
+    for (size_t j = 0; j < MP_ARRAY_SIZE(kt_lazy_parts); ++j) {
+        if (kt_lazy_parts[j].part == q) {
+            return j;
+        }
+    }
+    return -1;
+}
+
+// The real object behind proxy p: loads its part on the first call, or binds it if the
+// part was loaded another way (ktimers.hrtimer_base, an import).  Task context.
+static mp_obj_t kt_resolve(mp_obj_t p) {
+    mp_obj_t pkg = kt_module_lookup_module(MP_OBJ_NEW_QSTR(MP_QSTR_ktimers));
+    if (pkg == MP_OBJ_NULL) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("ktimers: lazy proxy without ktimers"));
     }
-    // ktimers._parts loads here if it is not loaded (install() binds the proxies without it)
-    return mp_call_function_1(kt_import_attr(MP_OBJ_FROM_PTR(&kt_parts_name_obj),
-        MP_OBJ_NEW_QSTR(MP_QSTR__resolve)), self);
+    size_t i = (const kt_lazy_obj_t *)MP_OBJ_TO_PTR(p) - kt_lazy_objs;
+    size_t k = 0;
+    for (size_t j = 0; j < MP_ARRAY_SIZE(kt_lazy_parts) && i < MP_ARRAY_SIZE(kt_lazy_names); ++j) {
+        if (i < k + kt_lazy_parts[j].n) {
+            mp_obj_t m = kt_module_lookup_module(kt_dotted(kt_lazy_parts[j].part));
+            if (m == MP_OBJ_NULL) {
+                kt_load(pkg, kt_lazy_parts[j].part, j);
+            } else {
+                kt_bind(pkg, j, m);
+            }
+            break;
+        }
+        k += kt_lazy_parts[j].n;
+    }
+    mp_obj_t res = kt_res_dict(pkg);
+    mp_map_elem_t *e = res == MP_OBJ_NULL ? NULL :
+        mp_map_lookup(mp_obj_dict_get_map(res), p, MP_MAP_LOOKUP);
+    if (e == NULL) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("ktimers: unbound lazy proxy"));
+    }
+    return e->value;
+}
+
+// The real object behind proxy self.  Resolved: two dict probes and the _res lookup, no
+// allocation.  First call: task context (kt_resolve imports the part).
+static mp_obj_t kt_lazy_target(mp_obj_t self) {
+    mp_obj_t pkg = kt_module_lookup_module(MP_OBJ_NEW_QSTR(MP_QSTR_ktimers));
+    if (pkg != MP_OBJ_NULL) {
+        mp_obj_t res = kt_res_dict(pkg);
+        if (res != MP_OBJ_NULL) {
+            mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(res), self, MP_MAP_LOOKUP);
+            if (e != NULL) {
+                return e->value;
+            }
+        }
+    }
+    return kt_resolve(self);
 }
 
 static mp_obj_t kt_lazy_call(mp_obj_t self, size_t n_args, size_t n_kw, const mp_obj_t *args) {
@@ -278,6 +455,12 @@ static mp_obj_t kt_modules(void) {
     // the import system building (and interning) "ktimers.ktime".
     mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
     mp_map_elem_t *pkg = mp_map_lookup(mods, MP_OBJ_NEW_QSTR(MP_QSTR_ktimers), MP_MAP_LOOKUP);
+    // ktimers.core (core.c): a module on the heap, its state a dict as core.py's would be
+    mp_obj_t core = kt_core_new();
+    mp_map_lookup(mods, MP_OBJ_FROM_PTR(&kt_core_name_obj), MP_MAP_LOOKUP_ADD_IF_NOT_FOUND)->value = core;
+    if (pkg != NULL) {
+        mp_store_attr(pkg->value, MP_QSTR_core, core);
+    }
     for (size_t i = 0; i < MP_ARRAY_SIZE(kt_rom_modules); ++i) {
         mp_obj_t mod = MP_OBJ_FROM_PTR(kt_rom_modules[i].module);
         mp_map_elem_t *name = mp_map_lookup(&kt_rom_modules[i].module->globals->map,
@@ -364,13 +547,34 @@ static mp_obj_t kt_lazy_where(mp_obj_t p) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_lazy_where_obj, kt_lazy_where);
 
-// mod(name): ktimers._parts._mod(name), loading ktimers._parts first (ktimers._mod where the
-// package has the C core).  Task context.
+// mod(name): ktimers.<name>, loaded (and its lazy names bound) if it is not yet: ktimers._mod
+// where the package has the C core.  Task context.
 static mp_obj_t kt_mod(mp_obj_t name) {
-    return mp_call_function_1(kt_import_attr(MP_OBJ_FROM_PTR(&kt_parts_name_obj),
-        MP_OBJ_NEW_QSTR(MP_QSTR__mod)), name);
+    qstr q = mp_obj_str_get_qstr(name);
+    mp_obj_t m = kt_module_lookup_module(kt_dotted(q));
+    if (m != MP_OBJ_NULL) {
+        return m;
+    }
+    if (q == MP_QSTR_hrtimer_base) {  // made by ktimers.hrtimer (the C core's, hrtimer_base.c)
+        kt_mod(MP_OBJ_NEW_QSTR(MP_QSTR_hrtimer));
+        m = kt_module_lookup_module(kt_dotted(q));
+        if (m != MP_OBJ_NULL) {
+            return m;
+        }
+    }
+    return kt_load(kt_package(), q, kt_part_index(q));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kt_mod_obj, kt_mod);
+
+// resolve(p): the real object behind proxy p, loading its part (ktimers._parts._resolve
+// where the package has the C core).  Task context.
+static mp_obj_t kt_resolve_fn(mp_obj_t p) {
+    if (!mp_obj_is_type(p, &kt_lazy_type)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("resolve: p must be a lazy proxy"));
+    }
+    return kt_resolve(p);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(kt_resolve_obj, kt_resolve_fn);
 
 // trace_off: what the timer code holds as `_tr` while ktimers.trace is not loaded
 // (core.tracer): `enabled` is False, so no call site goes further.  A module in ROM: no
@@ -386,6 +590,10 @@ static const mp_obj_module_t kt_trace_off_module = {
     .globals = (mp_obj_dict_t *)&kt_trace_off_globals,
 };
 
+mp_obj_t kt_trace_off_obj(void) {
+    return MP_OBJ_FROM_PTR(&kt_trace_off_module);
+}
+
 static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__ktimers) },
     { MP_ROM_QSTR(MP_QSTR_lazy), MP_ROM_PTR(&kt_lazy_obj) },
@@ -396,6 +604,7 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_lazy_part), MP_ROM_PTR(&kt_lazy_part_obj) },
     { MP_ROM_QSTR(MP_QSTR_lazy_where), MP_ROM_PTR(&kt_lazy_where_obj) },
     { MP_ROM_QSTR(MP_QSTR_mod), MP_ROM_PTR(&kt_mod_obj) },
+    { MP_ROM_QSTR(MP_QSTR_resolve), MP_ROM_PTR(&kt_resolve_obj) },
     { MP_ROM_QSTR(MP_QSTR_ktime), MP_ROM_PTR(&kt_ktime_module) },
     { MP_ROM_QSTR(MP_QSTR_defs), MP_ROM_PTR(&kt_defs_module) },
     { MP_ROM_QSTR(MP_QSTR_completion), MP_ROM_PTR(&kt_completion_module) },
@@ -404,6 +613,8 @@ static const mp_rom_map_elem_t kt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_printk), MP_ROM_PTR(&kt_printk_module) },
     { MP_ROM_QSTR(MP_QSTR_bug), MP_ROM_PTR(&kt_bug_module) },
     { MP_ROM_QSTR(MP_QSTR_hrtimer_irq), MP_ROM_PTR(&kt_irq_type) },
+    { MP_ROM_QSTR(MP_QSTR_hrtimer_calls), MP_ROM_PTR(&kt_hrtimer_calls_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hrtimer_base), MP_ROM_PTR(&kt_base_make_obj) },
     { MP_ROM_QSTR(MP_QSTR_trace_off), MP_ROM_PTR(&kt_trace_off_module) },
 };
 static MP_DEFINE_CONST_DICT(kt_module_globals, kt_module_globals_table);

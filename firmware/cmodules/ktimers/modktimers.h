@@ -16,6 +16,37 @@ mp_obj_t kt_module_lookup_module(mp_obj_t name);
 // sys.modules' key for ktimers.core (a str object in ROM)
 extern const mp_obj_str_t kt_core_name_obj;
 
+// "ktimers.<part>" as a str (task context: allocates)
+mp_obj_t kt_dotted(qstr part);
+
+// o.<name>(args...) without a bound method object (the bytecode's LOAD_METHOD); n <= 5
+mp_obj_t kt_call(mp_obj_t o, qstr name, size_t n, const mp_obj_t *args);
+
+// isinstance(v, int) and not a bool; exception object e is a <type>
+bool kt_is_int(mp_obj_t v);
+bool kt_is_exc(mp_obj_t e, const mp_obj_type_t *type);
+
+// ktimers.core in C (core.c): sys.modules["ktimers.core"] if loaded, else a new module
+// whose globals are core.py's state and the C functions.  Task context (modules() calls it)
+mp_obj_t kt_core_new(void);
+
+// a global of ktimers.core in C (NameError if deleted), and that module (RuntimeError if not
+// loaded).  Allocate nothing
+mp_obj_t kt_core_get(qstr q);
+mp_obj_t kt_core_module(void);
+
+// _ktimers.hrtimer_base(): ktimers.hrtimer_base in C (hrtimer_base.c), made and attached once
+extern const mp_obj_fun_builtin_fixed_t kt_base_make_obj;
+
+// _ktimers.hrtimer_calls(): the hrtimer calls in C (hrtimer.c), which ktimers.hrtimer binds
+extern const mp_obj_fun_builtin_fixed_t kt_hrtimer_calls_obj;
+
+// point core.c's functions at the running ktimers.core (RuntimeError if not loaded)
+void kt_core_refresh(void);
+
+// the C core's stand-in for ktimers.trace while it is not loaded (a ROM module)
+mp_obj_t kt_trace_off_obj(void);
+
 // sys.modules' key for ktimers._printk, printk's state and engine (a str object in ROM)
 extern const mp_obj_str_t kt_printk_state_name_obj;
 

@@ -237,3 +237,37 @@ def test_mpy_loading_interns_no_library_name(board: Board) -> None:
     assert len(names) > 10, out[-2000:]  # the file names are there: the listing works
     idents = [n for n in names if n.isidentifier()]
     assert not idents, idents
+
+
+def test_c_modules_after_soft_reset(board: Board) -> None:
+    """ktimers.core and ktimers.hrtimer_base are made in C each time the package is imported,
+    and their functions find them through root pointers, which a soft reset leaves stale:
+    after one, the C calls are handed out only once this session's core exists, and the
+    modules made again work."""
+    board.exec("import ktimers\nt = ktimers.hrtimer()\n", timeout=60)
+    board.soft_reset()
+    out = board.exec(
+        "import _ktimers\n"
+        "try:\n"
+        "    _ktimers.hrtimer_calls()\n"
+        "    print('handed out')\n"
+        "except RuntimeError as e:\n"
+        "    print('RuntimeError', e)\n"
+        "import ktimers\n"
+        "from ktimers import *\n"
+        "n = [0]\n"
+        "def cb(t):\n"
+        "    n[0] += 1\n"
+        "    return HRTIMER_NORESTART\n"
+        "t = hrtimer()\n"
+        "hrtimer_setup(t, cb, CLOCK_MONOTONIC, HRTIMER_MODE_REL)\n"
+        "hrtimer_start(t, 1000000, HRTIMER_MODE_REL)\n"
+        "msleep(5)\n"
+        "hb = ktimers._mod('hrtimer_base')\n"
+        "c = _ktimers.hrtimer_calls()\n"
+        "print(n[0], hasattr(hb, '__file__'), c.hrtimer_start is hrtimer_start)\n",
+        timeout=60,
+    )
+    lines = out.strip().splitlines()
+    assert lines[0] == "RuntimeError ktimers.core: not loaded", out
+    assert lines[-1] == "1 False True", out  # the C queue ran it; the calls are the C ones

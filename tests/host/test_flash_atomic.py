@@ -26,8 +26,9 @@ from ktimers_host.transport import LinkError
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
-MARKED = ("timer.py", "trace.py", "core.py")  # modules that carry the generation mark (Python on
-# every board: with the C core, ktime and completion are ROM modules and their files unused)
+# modules that carry the generation mark: Python on every board (with the C core, ktime,
+# completion, core and hrtimer_base are C modules and their files unused)
+MARKED = ("timer.py", "trace.py", "hrtimer.py")
 CHANGED = ("hrtimer.py", "completion.py")  # also changed between generations (bigger write)
 
 CHECK = (

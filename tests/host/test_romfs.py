@@ -31,7 +31,7 @@ FIRE = (
     "t = timer_list()\ntimer_setup(t, tcb, 0)\nmod_timer(t, jiffies() + 2)\n"
     "end = jiffies() + 5 * HZ\n"
     "while len(got) < 2 and time_before(jiffies(), end):\n pass\n"
-    "print(json.dumps([sorted(got), ktimers.__file__, ktimers._mod('hrtimer_base').__file__,"
+    "print(json.dumps([sorted(got), ktimers.__file__, ktimers._mod('hrtimer').__file__,"
     " ktimers._mod('timer').__file__]))\n"
 )
 

@@ -5,9 +5,9 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BOARD ?= mps2-an385
 
-.PHONY: setup deps venv src unix firmware firmware-frozen libqstrs test demo bench clean fmt upstream-tests
+.PHONY: setup deps venv src unix firmware firmware-frozen firmware-nocore firmware-nocore-frozen libqstrs test demo bench clean fmt upstream-tests
 
-setup: deps venv unix firmware firmware-frozen
+setup: deps venv unix firmware firmware-frozen firmware-nocore
 
 deps:
 	$(MAKE) -C firmware deps
@@ -31,6 +31,14 @@ firmware:
 firmware-frozen:
 	$(MAKE) -C firmware firmware FREEZE=1
 
+# The same firmware without ktimers' C core, as a stock MicroPython build would be: the library
+# runs all-Python on it (the device tests run there too; `make bench` measures it).
+firmware-nocore:
+	$(MAKE) -C firmware firmware CCORE=0
+
+firmware-nocore-frozen:
+	$(MAKE) -C firmware firmware FREEZE=1 CCORE=0
+
 # Regenerate firmware/cmodules/ktimers/libqstrs.c (the library's names as ROM qstrs) after
 # adding names to lib/ktimers; tests/host/test_c_core.py fails while it is stale.
 libqstrs: venv
@@ -52,9 +60,10 @@ fmt:
 	$(VENV)/bin/ruff check --fix host tests
 
 clean:
-	rm -rf build/unix build/mps2-an385/firmware.elf
+	rm -rf build/unix build/mps2-an385/firmware*.elf
 
 # One deterministic run on the emulated board (its own QEMU, -icount), the frozen firmware's
-# import heap, then a shorter run on the unix board; figures and issue-8 goals side by side.
-bench: setup
+# import heap, the same library on the firmware without the C core, then a shorter run on the
+# unix board; figures and issue-8 goals side by side.
+bench: setup firmware-nocore-frozen
 	$(VPY) -m ktimers_host.bench --json reports/bench.json

@@ -87,7 +87,11 @@ typedef long mp_off_t;
 #define MP_STATE_PORT MP_STATE_VM
 
 // Board name used in the banner and os.uname().
+#if KTIMERS_NO_CCORE // firmware-nocore.elf: built without cmodules/ktimers (CCORE=0)
+#define MICROPY_HW_BOARD_NAME "mps2-an385 (ktimers, no C core)"
+#else
 #define MICROPY_HW_BOARD_NAME "mps2-an385 (ktimers)"
+#endif
 #define MICROPY_HW_MCU_NAME "Cortex-M3"
 
 // Atomic sections: PRIMASK.

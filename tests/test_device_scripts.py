@@ -27,6 +27,9 @@ DEVICE = ROOT / "tests" / "device"
 SCRIPTS = sorted(p.name for p in DEVICE.glob("test_*.py"))
 UNIX = ROOT / "build" / "unix" / "micropython"
 FIRMWARE = ROOT / "build" / "mps2-an385" / "firmware.elf"
+# the same board without ktimers' C core (`make firmware-nocore`), as a stock MicroPython build
+# would be: there the library's Python core, hrtimer queue and calls run, on 32-bit small ints
+FIRMWARE_NOCORE = ROOT / "build" / "mps2-an385" / "firmware-nocore.elf"
 # the emulated board runs these from its flash; the unix-only stand-ins stay on unix
 MPS2_SKIP = {"test_backend_standins.py"}
 # assertions that count interrupts against board time: on QEMU -icount (deterministic), where
@@ -113,11 +116,13 @@ def test_example_runs_unix(name: str) -> None:
         assert "console blanked after 150 jiffies" in out, out
 
 
-def _mps2_board(tmp_path_factory: pytest.TempPathFactory, deterministic: bool) -> Iterator[Board]:
-    if not FIRMWARE.exists():
-        pytest.fail(f"{FIRMWARE} is missing: run `make firmware` first")
+def _mps2_board(
+    tmp_path_factory: pytest.TempPathFactory, deterministic: bool, firmware: Path = FIRMWARE
+) -> Iterator[Board]:
+    if not firmware.exists():
+        pytest.fail(f"{firmware} is missing: run `make setup` first")
     work = tmp_path_factory.mktemp("mps2")
-    emu = Emulator(FIRMWARE, work / "flash.img", deterministic=deterministic, workdir=work)
+    emu = Emulator(firmware, work / "flash.img", deterministic=deterministic, workdir=work)
     emu.start()
     b = Board("mps2-an385", port=str(emu.pty), root=ROOT).connect()
     try:
@@ -144,9 +149,21 @@ def mps2_det(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     yield from _mps2_board(tmp_path_factory, deterministic=True)
 
 
-@pytest.mark.parametrize(
-    "script", [s for s in SCRIPTS if s not in MPS2_SKIP and s not in MPS2_DETERMINISTIC]
-)
+@pytest.fixture(scope="module")
+def mps2_nocore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
+    """The emulated board on the firmware without the C core: the library all-Python."""
+    yield from _mps2_board(tmp_path_factory, deterministic=False, firmware=FIRMWARE_NOCORE)
+
+
+@pytest.fixture(scope="module")
+def mps2_nocore_det(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
+    yield from _mps2_board(tmp_path_factory, deterministic=True, firmware=FIRMWARE_NOCORE)
+
+
+MPS2_REALTIME = [s for s in SCRIPTS if s not in MPS2_SKIP and s not in MPS2_DETERMINISTIC]
+
+
+@pytest.mark.parametrize("script", MPS2_REALTIME)
 def test_device_script_mps2(mps2: Board, script: str) -> None:
     _run_mps2(mps2, script)
 
@@ -154,6 +171,17 @@ def test_device_script_mps2(mps2: Board, script: str) -> None:
 @pytest.mark.parametrize("script", sorted(MPS2_DETERMINISTIC))
 def test_device_script_mps2_deterministic(mps2_det: Board, script: str) -> None:
     _run_mps2(mps2_det, script)
+
+
+@pytest.mark.parametrize("script", MPS2_REALTIME)
+def test_device_script_mps2_nocore(mps2_nocore: Board, script: str) -> None:
+    _run_mps2(mps2_nocore, script)
+
+
+@pytest.mark.parametrize("script", sorted(MPS2_DETERMINISTIC))
+def test_device_script_mps2_nocore_deterministic(mps2_nocore_det: Board, script: str) -> None:
+    """test_heaplock here runs the Python tick, clock event and HARD dispatch under heap_lock."""
+    _run_mps2(mps2_nocore_det, script)
 
 
 def _run_mps2(mps2: Board, script: str) -> None:

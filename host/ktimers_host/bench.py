@@ -3,14 +3,15 @@
 One deterministic run on the emulated board (QEMU ``-icount``: 1 guest instruction = 1 ns,
 figures repeat to the tick), its import heap and SOFT row again with the library in the
 board's ROMFS segment (``ktimers flash --romfs``), the frozen firmware's import heap and SOFT
-row, then a shorter run on the unix board; printed side by side with the issue-8 goals, each marked
+row, the same on the firmware built without the C core (what a stock MicroPython gets), then a
+shorter run on the unix board; printed side by side with the issue-8 goals, each marked
 met / not met. The device code is the MicroPython files in ``bench/``; each part runs after a
 reset, so one part's heap does not leak into the next. Every figure a device prints is a
 ``BENCH`` line of ``key=value`` pairs, parsed and checked here (no text from a board is
 evaluated). Benchmarks print figures: nothing here passes or fails on speed. The table and
 the goals are rendered by benchreport.py.
 
-    python -m ktimers_host.bench [--only mps2|unix] [--samples N] [--json FILE]
+    python -m ktimers_host.bench [--only mps2|nocore|unix] [--samples N] [--json FILE]
                                  [--parts heap_import,alloc,lat:kt_soft,romfs,frozen,...]
 """
 
@@ -150,11 +151,12 @@ def run_board(
     tick: int = 1,
     parts: set[str] | None = None,
     bytecode_rows: bool = False,
+    floor_row: bool = False,
 ) -> Figures:
     """Every part, or only those named in `parts` ("alloc", "lat" or "lat:kt_soft").
     ``bytecode_rows``: also the *_bc and *_nm rows (the IRQ handlers forced to bytecode, and
     to mpy-cross's native module), for a board that runs native code; one that runs bytecode
-    anyway (unix) skips them."""
+    anyway (unix) skips them. ``floor_row``: also raw_soft_res (needs mps2.Timer)."""
     for name in ("heap_import", "heap_asyncio", "heap_objects", "alloc"):
         if _want(parts, name):
             r.part(name)
@@ -165,22 +167,50 @@ def run_board(
             continue
         for load in (0, 1):
             lat_part(r, row, samples, load)
-    if bytecode_rows and _want(parts, "lat:raw_soft_res"):
+    if floor_row and _want(parts, "lat:raw_soft_res"):
         lat_part(r, "raw_soft_res", samples, 1)  # the floor for kt_soft under load
     return r.figures
 
 
+# The parts run on the firmware without the C core (`make firmware-nocore`): what a stock
+# MicroPython build gets, side by side with the raw peripheral on the same firmware.
+NOCORE_PARTS = frozenset(
+    (
+        "heap_import",
+        "heap_objects",
+        "alloc",
+        "lat:raw_hard",
+        "lat:raw_soft",
+        "lat:kt_hard",
+        "lat:kt_soft",
+        "lat:raw_soft_res",
+        "romfs",
+        "frozen",
+    )
+)
+
+
 def bench_mps2(
-    samples: int, log: Callable[[str], None], parts: set[str] | None = None
+    samples: int, log: Callable[[str], None], parts: set[str] | None = None, nocore: bool = False
 ) -> tuple[Figures, Figures]:
+    """The emulated board's figures and its frozen firmware's. ``nocore``: on the firmwares
+    built without the C core (firmware-nocore.elf, firmware-nocore-frozen.elf), the parts of
+    NOCORE_PARTS that `parts` selects."""
     from .emulator import Emulator
 
     d = ROOT / "build" / "mps2-an385"
+    suffix = "-nocore" if nocore else ""
+    if nocore:
+        parts = {p for p in NOCORE_PARTS if _want(parts, p)}
     out: Figures = {}
     frozen: Figures = {}
+    fw = d / f"firmware{suffix}.elf"
+    if not fw.is_file():
+        log(f"  {fw} missing: no figures from it (make setup)")
+        return out, frozen
     with tempfile.TemporaryDirectory(prefix="ktimers-bench-") as tmp:
         work = Path(tmp)
-        emu = Emulator(d / "firmware.elf", work / "flash.img", deterministic=True, workdir=work)
+        emu = Emulator(fw, work / "flash.img", deterministic=True, workdir=work)
         emu.start()
         try:
             b = Board("mps2-an385", port=emu.pty)
@@ -188,7 +218,9 @@ def bench_mps2(
             try:
                 log(flash(b, progress=False).summary())
                 r = Runner(b, b.soft_reset, log)
-                out = run_board(r, samples, 10000, 1000, parts=parts, bytecode_rows=True)
+                out = run_board(
+                    r, samples, 10000, 1000, parts=parts, bytecode_rows=not nocore, floor_row=True
+                )
                 if _want(parts, "romfs"):
                     # the same .mpy files in the board's ROMFS segment, run in place
                     log(romfs.deploy(b).summary())
@@ -202,7 +234,7 @@ def bench_mps2(
                 b.close()
         finally:
             emu.stop()
-        fw = d / "firmware-frozen.elf"
+        fw = d / f"firmware-frozen{suffix}.elf"
         if not _want(parts, "heap_import") and not _want(parts, "frozen"):
             pass
         elif fw.is_file():
@@ -227,7 +259,7 @@ def bench_mps2(
             finally:
                 emu.stop()
         else:
-            log(f"  {fw} missing: no frozen figure (make firmware FREEZE=1)")
+            log(f"  {fw} missing: no frozen figure (make firmware-frozen{suffix})")
     return out, frozen
 
 
@@ -245,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m ktimers_host.bench", description=__doc__.split("\n")[0]
     )
-    ap.add_argument("--only", choices=("mps2", "unix"), help="run one board only")
+    ap.add_argument(
+        "--only",
+        choices=("mps2", "nocore", "unix"),
+        help="run one board only (nocore: the emulated board without the C core)",
+    )
     ap.add_argument(
         "--samples", type=int, default=1000, help="1 ms periods per lateness row (mps2)"
     )
@@ -266,16 +302,28 @@ def main(argv: list[str] | None = None) -> int:
     m: Figures = {}
     fz: Figures = {}
     u: Figures = {}
+    n: Figures = {}
+    nfz: Figures = {}
     if args.only in (None, "mps2"):
         log("== mps2-an385, deterministic (-icount: 1 instruction = 1 ns)")
         m, fz = bench_mps2(args.samples, log, parts)
+    if args.only in (None, "nocore"):
+        log("== mps2-an385 without the C core, deterministic")
+        n, nfz = bench_mps2(args.samples, log, parts, nocore=True)
     if args.only in (None, "unix"):
         log("== unix port")
         u = bench_unix(args.unix_samples, log, parts)
-    print(report(m, fz, u))
+    print(report(m, fz, u, n, nfz))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"mps2": m, "mps2_frozen": fz, "unix": u}, indent=1))
+        figs = {
+            "mps2": m,
+            "mps2_frozen": fz,
+            "unix": u,
+            "mps2_nocore": n,
+            "mps2_nocore_frozen": nfz,
+        }
+        Path(args.json).write_text(json.dumps(figs, indent=1))
     return 0
 
 

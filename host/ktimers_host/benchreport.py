@@ -422,13 +422,32 @@ def table(head: tuple[str, ...], body: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def report(m: Figures, fz: Figures, u: Figures) -> str:
+def _status(c: bool | None) -> str:
+    return "-" if c is None else ("met" if c else "not met")
+
+
+def report(
+    m: Figures, fz: Figures, u: Figures, n: Figures | None = None, nfz: Figures | None = None
+) -> str:
+    """The Markdown of `make bench`. ``n``/``nfz``: the figures on the firmware without the C
+    core and its frozen twin, a section of their own holding only what was measured there."""
     body = rows(m, fz, u)
-    g = [(a, b, "-" if c is None else ("met" if c else "not met")) for a, b, c in goals(m, fz)]
-    return (
+    g = [(a, b, _status(c)) for a, b, c in goals(m, fz)]
+    out = (
         "## Measured (make bench)\n\n"
         + table(("what", "mps2-an385, deterministic", "unix port"), body)
         + "\n\n## Goals (issue 8), on the emulated board\n\n"
         + table(("goal", "measured", "status"), g)
         + "\n"
     )
+    if n or nfz:
+        nb = [(a, b) for a, b, _ in rows(n or {}, nfz or {}, {}) if b != "-"]
+        ng = [(a, b, _status(c)) for a, b, c in goals(n or {}, nfz or {}) if b.strip("- /")]
+        out += (
+            "\n## The same on the firmware without the C core (mps2-an385, deterministic)\n\n"
+            + table(("what", "firmware-nocore.elf (frozen: firmware-nocore-frozen.elf)"), nb)
+            + "\n\n"
+            + table(("goal", "measured", "status"), ng)
+            + "\n"
+        )
+    return out

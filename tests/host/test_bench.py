@@ -64,6 +64,29 @@ def test_bench_parts_run_on_unix_board(unix_board: Board) -> None:
     assert "## Goals (issue 8)" in text
 
 
+def test_report_has_a_section_for_the_firmware_without_the_c_core() -> None:
+    """Only what was measured on firmware-nocore.elf is listed there, goals judged on it."""
+    lat = dict(n=5000, p50=3000, p99=150000, max=190000, early=0, missed=0, phases=5)
+    n = {
+        "heap": {"import": 43 * 1024},
+        "lat raw_soft load": lat,
+        "lat kt_soft load": dict(lat, p99=450000, irq="native"),
+    }
+    text = benchreport.report({}, {}, {}, n, {"heap": {"import": 5 * 1024}})
+    head, sec = text.split("## The same on the firmware without the C core")
+    assert "| heap after `import ktimers` (.mpy; unix: .py) | 43.0 KB |" in sec
+    assert "| heap after `import ktimers`, frozen firmware | 5.0 KB |" in sec
+    assert "per queued hrtimer" not in sec  # not measured there: left out
+    assert "| 1. import ktimers (.mpy on the filesystem) <= 24 KB | 43.0 KB | not met |" in sec
+    assert "| 1. import ktimers (frozen) <= 6 KB | 5.0 KB | met |" in sec
+    assert "| 4. SOFT p99 load <= 1.5x raw soft p99, missed <= raw + 2 | 3.00x" in sec
+    assert "43.0 KB" not in head  # the C-core firmware's table is its own
+    assert "without the C core" not in benchreport.report({}, {}, {})
+    # the parts run there: those of NOCORE_PARTS that --parts selects
+    assert bench._want(None, "lat:kt_soft") and "lat:kt_soft" in bench.NOCORE_PARTS
+    assert "lat:asyncio" not in bench.NOCORE_PARTS and "scale" not in bench.NOCORE_PARTS
+
+
 def test_parts_selects_parts() -> None:
     assert bench._want(None, "alloc") and bench._want(None, "lat:kt_soft")
     assert bench._want({"alloc", "lat"}, "lat:raw_soft")

@@ -101,8 +101,9 @@ hrtimer_resolution = 1  # ns, as in high-resolution mode (exact ns on every boar
 
 # The parts that load on first use, and their proxies (ktimers._parts): the
 # names are bound here by its import -- or, where the firmware has the C core,
-# by _ktimers.install(), which loads the parts itself.  ktimers._parts keeps its own globals so the package's namespace stays under 293
-# names, a size step of MicroPython's dict (the next is 389 slots, 768 bytes more).
+# by _ktimers.install(), which loads the parts itself.  ktimers._parts keeps its
+# own globals so the package's namespace stays under 293 names, a size step of
+# MicroPython's dict (the next is 389 slots, 768 bytes more).
 try:
     from _ktimers import install as _mod, mod as _m
 
